@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/omnibridge/omnibridge/shared/apperr"
+	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/dynamo/dynamolocal"
+	"github.com/omnibridge/omnibridge/shared/runtime"
+
+	_ "embed"
+)
+
+//go:embed config.sample.json
+var sampleConfig []byte
+
+// localTable is the table name the local stack uses, as template.yaml's default would.
+const localTable = "omnibridge-local"
+
+// stack is the embedded environment every function runs against locally: an in-process
+// DynamoDB with the table created and the config seeded.
+type stack struct {
+	deps   *runtime.Deps
+	dynamo *dynamolocal.Server
+}
+
+// stackOptions choose the stack's seed files; empty means the embedded defaults.
+type stackOptions struct {
+	configFile string
+	logOut     io.Writer
+}
+
+func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
+	configJSON := sampleConfig
+	if opts.configFile != "" {
+		b, err := os.ReadFile(opts.configFile)
+		if err != nil {
+			return nil, fmt.Errorf("read config file: %w", err)
+		}
+		configJSON = b
+	}
+	doc, err := config.Parse(configJSON)
+	if err != nil {
+		return nil, fmt.Errorf("config document: %s %v", apperr.MessageOf(err), apperr.ProblemsOf(err))
+	}
+	db, err := dynamolocal.Start()
+	if err != nil {
+		return nil, fmt.Errorf("start embedded DynamoDB: %w", err)
+	}
+	if opts.logOut == nil {
+		opts.logOut = os.Stderr
+	}
+	env := runtime.Env{Table: localTable, DynamoEndpoint: db.URL, LogLevel: "info"}
+	deps := runtime.New(env, dynamolocal.Config(), runtime.NewLogger(opts.logOut, env.LogLevel))
+	st := &stack{deps: deps, dynamo: db}
+	if err := deps.Store.CreateTable(ctx); err != nil {
+		st.close()
+		return nil, fmt.Errorf("create table: %w", err)
+	}
+	if _, err := deps.Store.PutConfig(ctx, doc, 0, "local-seed"); err != nil {
+		st.close()
+		return nil, fmt.Errorf("seed config: %w", err)
+	}
+	return st, nil
+}
+
+func (s *stack) close() {
+	_ = s.dynamo.Close()
+}
+
+// silentLogger discards logs, for invoke, whose stdout is the handler's response only.
+func silentLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

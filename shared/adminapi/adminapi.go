@@ -1,0 +1,295 @@
+// Package adminapi is the operator's HTTP API: health, the config document with optimistic
+// concurrency (ETag / If-Match), its history, and the audit log. It is a plain net/http handler;
+// the admin-api Lambda serves it through API Gateway with aws-lambda-go-api-proxy, and the local
+// stack serves it directly.
+package adminapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnibridge/omnibridge/shared/apperr"
+	"github.com/omnibridge/omnibridge/shared/audit"
+	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/dynamo"
+	"github.com/omnibridge/omnibridge/shared/httpjson"
+)
+
+// Store is what the admin API needs from storage.
+type Store interface {
+	Ping(ctx context.Context) error
+	GetConfig(ctx context.Context) (dynamo.VersionedConfig, error)
+	PutConfig(ctx context.Context, doc config.Document, expected int64, by string) (int64, error)
+	ConfigVersion(ctx context.Context, version int64) (dynamo.VersionedConfig, error)
+	ConfigHistory(ctx context.Context, limit int) ([]dynamo.ConfigVersionInfo, error)
+	QueryAudit(ctx context.Context, q audit.Query) (audit.Page, error)
+}
+
+var _ Store = (*dynamo.Store)(nil)
+
+// Validator checks a structurally valid document's meaning. Problems reject the document;
+// warnings are returned to the operator but do not block saving.
+type Validator func(doc config.Document) (problems, warnings []apperr.Problem)
+
+// Options configure the API.
+type Options struct {
+	// Validate adds semantic checks (rules, mappings, cycles) on top of config.Parse.
+	Validate Validator
+	// Commit is the build's source revision, reported by /health.
+	Commit string
+	// Logger receives one line per failed request.
+	Logger *slog.Logger
+	// Caller names the authenticated principal of a request, recorded with each config version.
+	// The Lambda wiring reads it from API Gateway's IAM authorizer context; nil means "local".
+	Caller func(*http.Request) string
+}
+
+// MaxBodyBytes bounds request bodies.
+const MaxBodyBytes = config.MaxDocumentBytes
+
+// API serves the admin routes.
+type API struct {
+	store Store
+	opts  Options
+	mux   *http.ServeMux
+}
+
+// New returns the admin API over store.
+func New(store Store, opts Options) *API {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &API{store: store, opts: opts, mux: http.NewServeMux()}
+	a.mux.HandleFunc("GET /health", a.health)
+	a.mux.HandleFunc("GET /config", a.getConfig)
+	a.mux.HandleFunc("PUT /config", a.putConfig)
+	a.mux.HandleFunc("GET /config/history", a.history)
+	a.mux.HandleFunc("GET /config/versions/{version}", a.version)
+	a.mux.HandleFunc("GET /audit", a.audit)
+	return a
+}
+
+// ServeHTTP routes a request; unknown routes get a JSON 404 or 405.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := a.mux.Handler(r); pattern == "" {
+		a.fail(w, r, a.routeError(r))
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// Handle registers an extra route, such as POST /simulate from a later feature.
+func (a *API) Handle(pattern string, h http.HandlerFunc) { a.mux.HandleFunc(pattern, h) }
+
+func (a *API) routeError(r *http.Request) error {
+	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := a.mux.Handler(probe); p != "" {
+			return apperr.New(httpjson.MethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path)
+		}
+	}
+	return apperr.New(apperr.NotFound, "no route %s %s", r.Method, r.URL.Path)
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	level := slog.LevelInfo
+	if apperr.CodeOf(err) == apperr.Internal {
+		level = slog.LevelError
+	}
+	a.opts.Logger.Log(r.Context(), level, "admin request failed", "method", r.Method, "path", r.URL.Path, "code", apperr.CodeOf(err), "err", err)
+	httpjson.WriteError(w, err)
+}
+
+// HealthReport is the body of GET /health.
+type HealthReport struct {
+	Status        string `json:"status"`
+	Table         string `json:"table"`
+	TableError    string `json:"tableError,omitempty"`
+	ConfigVersion int64  `json:"configVersion"`
+	Commit        string `json:"commit"`
+}
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) {
+	rep := HealthReport{Status: "ok", Table: "reachable", Commit: a.opts.Commit}
+	status := http.StatusOK
+	if err := a.store.Ping(r.Context()); err != nil {
+		a.opts.Logger.ErrorContext(r.Context(), "health: table unreachable", "err", err)
+		rep.Status, rep.Table, rep.TableError = "unavailable", "unreachable", apperr.MessageOf(err)
+		status = http.StatusServiceUnavailable
+	} else if cur, err := a.store.GetConfig(r.Context()); err == nil {
+		rep.ConfigVersion = cur.Version
+	} else if !apperr.Is(err, apperr.NotFound) {
+		rep.Status = "degraded"
+	}
+	httpjson.Write(w, status, rep)
+}
+
+// ConfigResponse is the body of GET and PUT /config.
+type ConfigResponse struct {
+	Version   int64            `json:"version"`
+	UpdatedAt time.Time        `json:"updatedAt"`
+	UpdatedBy string           `json:"updatedBy,omitempty"`
+	Document  *config.Document `json:"document,omitempty"`
+	Warnings  []apperr.Problem `json:"warnings,omitempty"`
+}
+
+func (a *API) getConfig(w http.ResponseWriter, r *http.Request) {
+	cur, err := a.store.GetConfig(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(cur.Version))
+	httpjson.Write(w, http.StatusOK, ConfigResponse{Version: cur.Version, UpdatedAt: cur.UpdatedAt, UpdatedBy: cur.UpdatedBy, Document: &cur.Document})
+}
+
+func (a *API) putConfig(w http.ResponseWriter, r *http.Request) {
+	ifMatch := r.Header.Get("If-Match")
+	if ifMatch == "" {
+		a.fail(w, r, apperr.New(httpjson.PreconditionRequired, `If-Match is required: send the ETag from GET /config, or "0" to create the first document`))
+		return
+	}
+	expected, err := parseETag(ifMatch)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	body, err := httpjson.ReadBody(w, r, MaxBodyBytes)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	doc, err := config.Parse(body)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var warnings []apperr.Problem
+	if a.opts.Validate != nil {
+		var problems []apperr.Problem
+		problems, warnings = a.opts.Validate(doc)
+		if len(problems) > 0 {
+			a.fail(w, r, apperr.Invalidf(problems, "document has %d problem(s)", len(problems)))
+			return
+		}
+	}
+	by := a.caller(r)
+	version, err := a.store.PutConfig(r.Context(), doc, expected, by)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.opts.Logger.InfoContext(r.Context(), "config saved", "version", version, "by", by, "warnings", len(warnings))
+	w.Header().Set("ETag", etag(version))
+	httpjson.Write(w, http.StatusOK, ConfigResponse{Version: version, UpdatedAt: time.Now().UTC(), UpdatedBy: by, Warnings: warnings})
+}
+
+func (a *API) history(w http.ResponseWriter, r *http.Request) {
+	limit, err := intParam(r, "limit", 20)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	versions, err := a.store.ConfigHistory(r.Context(), limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"versions": versions})
+}
+
+func (a *API) version(w http.ResponseWriter, r *http.Request) {
+	v, err := strconv.ParseInt(r.PathValue("version"), 10, 64)
+	if err != nil || v < 1 {
+		a.fail(w, r, apperr.Invalidf([]apperr.Problem{{Path: "version", Message: "must be a positive whole number"}}, "bad version"))
+		return
+	}
+	old, err := a.store.ConfigVersion(r.Context(), v)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, ConfigResponse{Version: old.Version, UpdatedAt: old.UpdatedAt, UpdatedBy: old.UpdatedBy, Document: &old.Document})
+}
+
+func (a *API) audit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var problems []apperr.Problem
+	subject, err := audit.ParseSubject(q.Get("subject"))
+	if err != nil {
+		problems = append(problems, apperr.Problem{Path: "subject", Message: err.Error()})
+	}
+	since, err := timeParam(q.Get("since"))
+	if err != nil {
+		problems = append(problems, apperr.Problem{Path: "since", Message: apperr.MessageOf(err)})
+	}
+	until, err := timeParam(q.Get("until"))
+	if err != nil {
+		problems = append(problems, apperr.Problem{Path: "until", Message: apperr.MessageOf(err)})
+	}
+	limit, err := intParam(r, "limit", audit.DefaultLimit)
+	if err != nil {
+		problems = append(problems, apperr.ProblemsOf(err)...)
+	}
+	if len(problems) > 0 {
+		a.fail(w, r, apperr.Invalidf(problems, "bad audit query"))
+		return
+	}
+	page, err := a.store.QueryAudit(r.Context(), audit.Query{Subject: subject, Since: since, Until: until, Limit: limit, PageToken: q.Get("pageToken")})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, page)
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// parseETag accepts `"7"`, `W/"7"` and `7`.
+func parseETag(s string) (int64, error) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "W/")
+	v, err := strconv.ParseInt(strings.Trim(s, `"`), 10, 64)
+	if err != nil || v < 0 {
+		return 0, apperr.Invalidf([]apperr.Problem{{Path: "If-Match", Message: `must be a version ETag such as "3"`}}, "bad If-Match header")
+	}
+	return v, nil
+}
+
+func intParam(r *http.Request, name string, def int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > audit.MaxLimit {
+		return 0, apperr.Invalidf([]apperr.Problem{{Path: name, Message: "must be a whole number from 1 to 500"}}, "bad %s", name)
+	}
+	return n, nil
+}
+
+func timeParam(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errBadTime
+	}
+	return t, nil
+}
+
+var errBadTime = apperr.New(apperr.Invalid, "must be an RFC 3339 time such as 2026-11-21T09:00:00Z")
+
+func (a *API) caller(r *http.Request) string {
+	if a.opts.Caller != nil {
+		if c := a.opts.Caller(r); c != "" {
+			return c
+		}
+	}
+	return "local"
+}

@@ -1,0 +1,39 @@
+// Package app assembles each function's handler from the shared runtime dependencies. It is the
+// composition root: functions/*/main.go and the local stack both call it, so what runs locally
+// is exactly what runs in Lambda.
+package app
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/omnibridge/omnibridge/shared/adminapi"
+	"github.com/omnibridge/omnibridge/shared/runtime"
+)
+
+// AdminAPI returns the admin API's HTTP handler.
+func AdminAPI(d *runtime.Deps) http.Handler {
+	return adminapi.New(d.Store, adminapi.Options{
+		Commit: d.Commit,
+		Logger: d.Logger,
+		Caller: iamCaller,
+	})
+}
+
+// HTTPLambda adapts an HTTP handler to API Gateway HTTP API (payload v2) events.
+func HTTPLambda(h http.Handler) func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return httpadapter.NewV2(h).ProxyWithContext
+}
+
+// iamCaller returns the IAM principal API Gateway authenticated, when the request came through it.
+func iamCaller(r *http.Request) string {
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	if !ok || rc.Authorizer == nil || rc.Authorizer.IAM == nil {
+		return ""
+	}
+	return rc.Authorizer.IAM.UserARN
+}
