@@ -7,9 +7,9 @@ COMMIT    := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X github.com/omnibridge/omnibridge/shared/runtime.Commit=$(COMMIT)
 CFN_LINT  ?= $(shell command -v cfn-lint 2>/dev/null || echo /root/.pyenv/shims/cfn-lint)
 # Packages whose integration tests run a second time against dynalite.
-DYNALITE_PKGS := ./shared/dynamo/...
+DYNALITE_PKGS := ./shared/dynamo/... ./shared/adminapi/... ./shared/app/...
 
-.PHONY: run test lint unit dynalite cfn-lint build clean bench
+.PHONY: run test lint unit dynalite cfn-lint build clean bench bench-store bench-coldstart
 
 run:
 	go run ./infra/local
@@ -45,6 +45,14 @@ build:
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+
+# Store round trips, embedded DynamoDB vs dynalite in one run, printed side by side (BENCHMARKS.md).
+bench-store:
+	infra/scripts/bench-store.sh
+
+# Cold start of the admin-api bootstrap vs a minimal Lambda, built for the host (BENCHMARKS.md).
+bench-coldstart:
+	go run ./infra/coldstart -n 20
 
 clean:
 	rm -rf bin .aws-sam

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/omnibridge/omnibridge/shared/app"
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamolocal"
@@ -46,6 +47,9 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 	doc, err := config.Parse(configJSON)
 	if err != nil {
 		return nil, fmt.Errorf("config document: %s %v", apperr.MessageOf(err), apperr.ProblemsOf(err))
+	}
+	if problems, _ := app.ValidateConfig(doc); len(problems) > 0 {
+		return nil, fmt.Errorf("config document: %v", problems)
 	}
 	db, err := dynamolocal.Start()
 	if err != nil {

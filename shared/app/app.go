@@ -12,16 +12,30 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/omnibridge/omnibridge/shared/adminapi"
+	"github.com/omnibridge/omnibridge/shared/apperr"
+	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/rules"
 	"github.com/omnibridge/omnibridge/shared/runtime"
 )
 
 // AdminAPI returns the admin API's HTTP handler.
 func AdminAPI(d *runtime.Deps) http.Handler {
 	return adminapi.New(d.Store, adminapi.Options{
-		Commit: d.Commit,
-		Logger: d.Logger,
-		Caller: iamCaller,
+		Validate: ValidateConfig,
+		Commit:   d.Commit,
+		Logger:   d.Logger,
+		Caller:   iamCaller,
 	})
+}
+
+// ValidateConfig checks a parsed document's rules and mappings: problems block saving, warnings
+// (such as status cycles) are shown to the operator.
+func ValidateConfig(doc config.Document) (problems, warnings []apperr.Problem) {
+	set, problems := rules.Compile(doc)
+	if len(problems) > 0 {
+		return problems, nil
+	}
+	return nil, set.Warnings()
 }
 
 // HTTPLambda adapts an HTTP handler to API Gateway HTTP API (payload v2) events.

@@ -8,6 +8,7 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -74,17 +75,20 @@ type Operand struct {
 // their text, so "80" and 80 both compare as the number 80 against a numeric operand.
 type Literal string
 
-// UnmarshalJSON accepts a JSON string, number or boolean.
+// UnmarshalJSON accepts a JSON string, number or boolean. A number keeps its exact text: going
+// through float64 would turn 12345678901234567890 into 12345678901234567000.
 func (l *Literal) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
 	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := dec.Decode(&v); err != nil {
 		return err
 	}
 	switch x := v.(type) {
 	case string:
 		*l = Literal(x)
-	case float64:
-		*l = Literal(strconv.FormatFloat(x, 'f', -1, 64))
+	case json.Number:
+		*l = Literal(x.String())
 	case bool:
 		*l = Literal(strconv.FormatBool(x))
 	default:

@@ -136,7 +136,7 @@ func (s *Store) QueryAudit(ctx context.Context, q audit.Query) (audit.Page, erro
 func decodePageToken(tok string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || len(b) == 0 {
-		return "", apperr.New(apperr.Invalid, "page token is malformed")
+		return "", apperr.Invalidf([]apperr.Problem{{Path: "pageToken", Message: "is malformed: pass nextPageToken from the previous page unchanged"}}, "page token is malformed")
 	}
 	return string(b), nil
 }

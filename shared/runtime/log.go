@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -23,14 +24,24 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 // sensitive lists substrings of attribute keys whose values must never be logged.
 var sensitive = []string{"token", "secret", "password", "authorization", "assertion", "signature", "privatekey", "private_key", "cookie"}
 
-func redact(_ []string, a slog.Attr) slog.Attr {
-	k := strings.ToLower(a.Key)
-	for _, s := range sensitive {
-		if strings.Contains(k, s) {
-			return slog.String(a.Key, "[REDACTED]")
-		}
+// redact replaces the value of a sensitive attribute, or of any attribute inside a sensitive
+// group: slog never passes group attributes themselves to ReplaceAttr, so without the groups
+// check slog.Group("authorization", "value", tok) would log the token.
+func redact(groups []string, a slog.Attr) slog.Attr {
+	if isSensitive(a.Key) || slices.ContainsFunc(groups, isSensitive) {
+		return slog.String(a.Key, "[REDACTED]")
 	}
 	return a
+}
+
+func isSensitive(key string) bool {
+	k := strings.ToLower(key)
+	for _, s := range sensitive {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // requestIDHandler adds "requestId" from the Lambda context, so each line can be traced to its

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/omnibridge/omnibridge/shared/adminapi"
+	"github.com/omnibridge/omnibridge/shared/httpjson"
+)
+
+// TestServe starts the local stack on a free port and walks through what `make run` promises:
+// health, config validation with every problem listed, optimistic concurrency, JSON 404s and a
+// clean shutdown.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout bytes.Buffer // written only by serve; read after it returns
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, "127.0.0.1:0", stackOptions{logOut: io.Discard}, &stdout, ready) }()
+	var base string
+	select {
+	case addr := <-ready:
+		base = "http://" + addr
+	case err := <-done:
+		t.Fatalf("serve returned before listening: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not become ready")
+	}
+
+	call := func(t *testing.T, method, path string, header map[string]string, body string) (int, http.Header, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+			t.Fatalf("%s %s: Content-Type %q, want application/json", method, path, ct)
+		}
+		return resp.StatusCode, resp.Header, b
+	}
+	put := func(t *testing.T, ifMatch, body string) (int, http.Header, []byte) {
+		return call(t, http.MethodPut, "/config", map[string]string{"Content-Type": "application/json", "If-Match": ifMatch}, body)
+	}
+	sample := string(sampleConfig)
+
+	t.Run("GET /health is 200 with the seeded version", func(t *testing.T) {
+		status, _, body := call(t, http.MethodGet, "/health", nil, "")
+		var h adminapi.HealthReport
+		if status != http.StatusOK || json.Unmarshal(body, &h) != nil || h.Status != "ok" || h.ConfigVersion != 1 {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+	t.Run("PUT /config with a broken document is 400 listing each problem", func(t *testing.T) {
+		broken := `{"schemaVersion": 2, "rules": [{"id": "r1", "enabled": "yes", "sourceEvent": "connect.agentStateChanged",
+			"criteria": [], "destination": "email", "targetState": "Away"}], "settings": {"colour": "blue"}}`
+		status, _, body := put(t, `"1"`, broken)
+		var e httpjson.ErrorBody
+		if status != http.StatusBadRequest || json.Unmarshal(body, &e) != nil {
+			t.Fatalf("%d %s", status, body)
+		}
+		var paths []string
+		for _, p := range e.Error.Problems {
+			paths = append(paths, p.Path)
+		}
+		want := []string{"$.rules[0].enabled", "$.settings.colour", "$.schemaVersion", "$.rules[0].criteria", "$.rules[0].destination"}
+		if !slices.Equal(paths, want) {
+			t.Fatalf("problem paths %v, want %v", paths, want)
+		}
+	})
+	t.Run("PUT /config with a valid document is 200 and the version goes up", func(t *testing.T) {
+		status, h, body := put(t, `"1"`, sample)
+		if status != http.StatusOK || h.Get("ETag") != `"2"` {
+			t.Fatalf("%d ETag %q %s", status, h.Get("ETag"), body)
+		}
+		status, h, _ = call(t, http.MethodGet, "/config", nil, "")
+		if status != http.StatusOK || h.Get("ETag") != `"2"` {
+			t.Fatalf("GET /config after PUT: %d ETag %q", status, h.Get("ETag"))
+		}
+	})
+	t.Run("stale If-Match is 409", func(t *testing.T) {
+		if status, _, body := put(t, `"1"`, sample); status != http.StatusConflict {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+	for _, path := range []string{"/nope", "/config/versions/1/x", "/"} {
+		t.Run("GET "+path+" is a JSON 404", func(t *testing.T) {
+			status, _, body := call(t, http.MethodGet, path, nil, "")
+			var e httpjson.ErrorBody
+			if status != http.StatusNotFound || json.Unmarshal(body, &e) != nil || e.Error.Code != "not_found" {
+				t.Fatalf("%d %s", status, body)
+			}
+		})
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after cancel")
+	}
+	out := stdout.String()
+	for _, want := range []string{"Omnibridge local stack", "DynamoDB (embedded)", "admin-api", "stopped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := http.Get(base + "/health"); err == nil {
+		t.Error("server still answers after shutdown")
+	}
+}
+
+func TestServeBadAddress(t *testing.T) {
+	err := serve(context.Background(), "127.0.0.1:notaport", stackOptions{logOut: io.Discard}, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "listen on 127.0.0.1:notaport") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestInvoke(t *testing.T) {
+	event := filepath.Join("..", "..", "events", "admin-api", "get-health.json")
+	t.Run("admin-api get-health prints an API Gateway v2 response", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"invoke", "admin-api", "--event", event}, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		var resp events.APIGatewayV2HTTPResponse
+		dec := json.NewDecoder(&out)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&resp); err != nil {
+			t.Fatalf("stdout is not an API Gateway v2 response: %v\n%s", err, out.String())
+		}
+		if resp.StatusCode != http.StatusOK || resp.Headers["Content-Type"] != "application/json" {
+			t.Fatalf("response %+v", resp)
+		}
+		var h adminapi.HealthReport
+		if err := json.Unmarshal([]byte(resp.Body), &h); err != nil || h.Status != "ok" || h.ConfigVersion != 1 {
+			t.Fatalf("body %q: %+v %v", resp.Body, h, err)
+		}
+		if dec.More() {
+			t.Fatal("stdout holds more than the response")
+		}
+	})
+
+	dir := t.TempDir()
+	notJSON := filepath.Join(dir, "not.json")
+	notV2 := filepath.Join(dir, "sqs.json")
+	if err := os.WriteFile(notJSON, []byte("{nope"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(notV2, []byte(`{"Records": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no function", []string{"invoke"}, []string{"usage: invoke", "admin-api"}},
+		{"unknown function", []string{"invoke", "billing", "--event", event}, []string{`unknown function "billing"`, "admin-api"}},
+		{"no event flag", []string{"invoke", "admin-api"}, []string{"--event <file> is required"}},
+		{"unreadable event", []string{"invoke", "admin-api", "--event", filepath.Join(dir, "missing.json")}, []string{"cannot read event", "missing.json"}},
+		{"event is a directory", []string{"invoke", "admin-api", "--event", dir}, []string{"cannot read event"}},
+		{"event is not JSON", []string{"invoke", "admin-api", "--event", notJSON}, []string{"not valid JSON"}},
+		{"event is not an HTTP API request", []string{"invoke", "admin-api", "--event", notV2}, []string{"not an API Gateway HTTP API (v2) request"}},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), tc.args, &out, io.Discard)
+			if err == nil {
+				t.Fatalf("no error; stdout %s", out.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Fatalf("error %q does not mention %q", err, w)
+				}
+			}
+			if out.Len() != 0 {
+				t.Fatalf("stdout not empty on error: %s", out.String())
+			}
+		})
+	}
+}
