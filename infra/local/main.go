@@ -40,10 +40,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to serve the HTTP functions on")
 	configFile := fs.String("config", "", "config document to seed (default: the embedded infra/local/config.sample.json)")
+	seedFile := fs.String("seed", "", "simulator seed: Salesforce records and Connect users/statuses (default: the embedded infra/local/seed.json)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return serve(ctx, *addr, stackOptions{configFile: *configFile, logOut: stderr}, stdout, nil)
+	return serve(ctx, *addr, stackOptions{configFile: *configFile, seedFile: *seedFile, logOut: stderr}, stdout, nil)
 }
 
 // serve runs the stack until ctx ends. ready, if set, receives the bound address.
@@ -60,6 +61,8 @@ func serve(ctx context.Context, addr string, opts stackOptions, stdout io.Writer
 	m, served := mux(st.deps)
 	srv := &http.Server{Handler: m, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "Omnibridge local stack\n  DynamoDB (embedded)  %s  table %s\n", st.dynamo.URL, localTable)
+	fmt.Fprintf(stdout, "  Salesforce (sfsim)   %s  client credentials: %s / %s\n", st.sims.salesforceURL, localSalesforceClientID, localSalesforceClientSecret)
+	fmt.Fprintf(stdout, "  Amazon Connect (sim) %s  instance %s\n", st.sims.connectURL, st.deps.Env.ConnectInstanceID)
 	fmt.Fprintf(stdout, "  HTTP functions on   http://%s\n", ln.Addr())
 	for _, s := range served {
 		fmt.Fprintf(stdout, "    %s\n", s)
@@ -96,6 +99,7 @@ func invoke(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	eventFile := fs.String("event", "", "event JSON file")
 	configFile := fs.String("config", "", "config document to seed")
+	seedFile := fs.String("seed", "", "simulator seed file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -109,7 +113,7 @@ func invoke(ctx context.Context, args []string, stdout io.Writer) error {
 	if !json.Valid(raw) {
 		return fmt.Errorf("invoke %s: event file %s is not valid JSON", name, *eventFile)
 	}
-	st, err := startStack(ctx, stackOptions{configFile: *configFile, logOut: io.Discard})
+	st, err := startStack(ctx, stackOptions{configFile: *configFile, seedFile: *seedFile, logOut: io.Discard})
 	if err != nil {
 		return err
 	}

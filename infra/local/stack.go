@@ -27,11 +27,13 @@ const localTable = "omnibridge-local"
 type stack struct {
 	deps   *runtime.Deps
 	dynamo *dynamolocal.Server
+	sims   *sims
 }
 
 // stackOptions choose the stack's seed files; empty means the embedded defaults.
 type stackOptions struct {
 	configFile string
+	seedFile   string
 	logOut     io.Writer
 }
 
@@ -51,16 +53,25 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 	if problems, _ := app.ValidateConfig(doc); len(problems) > 0 {
 		return nil, fmt.Errorf("config document: %v", problems)
 	}
+	sm, err := startSims(opts.seedFile)
+	if err != nil {
+		return nil, err
+	}
 	db, err := dynamolocal.Start()
 	if err != nil {
+		sm.close()
 		return nil, fmt.Errorf("start embedded DynamoDB: %w", err)
 	}
 	if opts.logOut == nil {
 		opts.logOut = os.Stderr
 	}
-	env := runtime.Env{Table: localTable, DynamoEndpoint: db.URL, LogLevel: "info"}
+	env := runtime.Env{
+		Table: localTable, DynamoEndpoint: db.URL, LogLevel: "info",
+		SalesforceEndpoint: sm.salesforceURL, ConnectEndpoint: sm.connectURL,
+		ConnectInstanceID: sm.connect.InstanceID(),
+	}
 	deps := runtime.New(env, dynamolocal.Config(), runtime.NewLogger(opts.logOut, env.LogLevel))
-	st := &stack{deps: deps, dynamo: db}
+	st := &stack{deps: deps, dynamo: db, sims: sm}
 	if err := deps.Store.CreateTable(ctx); err != nil {
 		st.close()
 		return nil, fmt.Errorf("create table: %w", err)
@@ -74,6 +85,7 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 
 func (s *stack) close() {
 	_ = s.dynamo.Close()
+	s.sims.close()
 }
 
 // silentLogger discards logs, for invoke, whose stdout is the handler's response only.

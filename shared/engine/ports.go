@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/omnibridge/omnibridge/shared/audit"
+	"github.com/omnibridge/omnibridge/shared/dynamo"
+	"github.com/omnibridge/omnibridge/shared/presence"
+)
+
+// AgentStore persists agent items (state, outbox, version).
+type AgentStore interface {
+	// GetAgent returns apperr.NotFound when the agent has no item.
+	GetAgent(ctx context.Context, connectUserID string) (dynamo.AgentRecord, error)
+	// PutAgent writes rec as version rec.Version+1, failing with apperr.Conflict when the stored
+	// version is not rec.Version.
+	PutAgent(ctx context.Context, rec dynamo.AgentRecord) (int64, error)
+}
+
+// LinkStore caches identity links.
+type LinkStore interface {
+	// GetLink returns apperr.NotFound when nothing live is cached.
+	GetLink(ctx context.Context, side dynamo.LinkSide, id, field string) (dynamo.Link, error)
+	PutLink(ctx context.Context, l dynamo.Link) error
+}
+
+// IndexStore holds the sweep's indexes: pending acknowledgement deadlines and agents with
+// undelivered commands.
+type IndexStore interface {
+	PutPending(ctx context.Context, r dynamo.PendingRef) error
+	DuePending(ctx context.Context, now time.Time, limit int) ([]dynamo.PendingRef, error)
+	DeletePending(ctx context.Context, r dynamo.PendingRef) error
+	MarkOutbox(ctx context.Context, connectUserID string, since time.Time) error
+	OutboxAgents(ctx context.Context, limit int) ([]string, error)
+	ClearOutbox(ctx context.Context, connectUserID string) error
+}
+
+// Markers records processed event ids: Seen checks, Claim marks (after the work is done).
+type Markers interface {
+	Seen(ctx context.Context, key string) (bool, error)
+	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// AuditLog appends audit entries; an entry with the same subject, time and id overwrites.
+type AuditLog interface {
+	AppendAudit(ctx context.Context, e audit.Entry, retention time.Duration) error
+}
+
+// Store is everything the engine persists, in one table.
+type Store interface {
+	AgentStore
+	LinkStore
+	IndexStore
+	Markers
+	AuditLog
+}
+
+// ConfigStore reads the config document.
+type ConfigStore interface {
+	// GetConfig returns apperr.NotFound when no document was saved.
+	GetConfig(ctx context.Context) (dynamo.VersionedConfig, error)
+	// ConfigCurrentVersion returns the current version without the document.
+	ConfigCurrentVersion(ctx context.Context) (int64, error)
+}
+
+var (
+	_ Store       = (*dynamo.Store)(nil)
+	_ ConfigStore = (*dynamo.Store)(nil)
+)
+
+// SalesforceUsers looks Salesforce users up by the identity field (a SOQL query on User). Both
+// methods return apperr.NotFound when there is no such (active) user or the field is empty;
+// other codes follow apperr: Unavailable and Internal are retried, Invalid is final. User ids
+// are the 18-character form. field is "Username" or "FederationIdentifier", already validated;
+// value comes from agent events and must be escaped in the SOQL string literal.
+type SalesforceUsers interface {
+	// UserIDByField returns the id of the user whose field equals value.
+	UserIDByField(ctx context.Context, field, value string) (string, error)
+	// FieldByUserID returns the value of field of the user with id userID.
+	FieldByUserID(ctx context.Context, field, userID string) (string, error)
+}
+
+// ConnectUsers looks Connect users up (DescribeUser and SearchUsers). NotFound and other codes
+// as for SalesforceUsers.
+type ConnectUsers interface {
+	// UsernameByUserID returns the Username of Connect user id.
+	UsernameByUserID(ctx context.Context, id string) (string, error)
+	// UserIDByUsername returns the id of the Connect user with this Username.
+	UserIDByUsername(ctx context.Context, username string) (string, error)
+}
+
+// ConnectStatus sets an agent's Connect status (PutUserStatus). key is the command id: the
+// rate-limited client's coalescing key and, where the API takes one, the client token. next
+// sets the agent's next status (applied when the current contact ends) instead of the status.
+// Errors follow apperr: Unavailable and Internal are retried, any other code drops the command
+// with an audit.
+type ConnectStatus interface {
+	SetStatus(ctx context.Context, userID, statusName, key string, next bool) error
+}
+
+// PresencePublisher publishes presence commands as Omnibridge_Presence_Command__e platform
+// events (see CommandEventFields), all of them in one sObject Collections call: the engine
+// never passes more than MaxPublishBatch. It returns one error per command in input order (nil
+// for published); a non-nil second result means the call itself failed, and commands without
+// a per-command result count as failed with it.
+type PresencePublisher interface {
+	PublishPresenceCommands(ctx context.Context, cmds []presence.Command) ([]error, error)
+}
+
+// Configs returns the compiled config to decide with; *ConfigSource implements it.
+type Configs interface {
+	Current(ctx context.Context) (*Compiled, error)
+}
+
+var _ Configs = (*ConfigSource)(nil)
