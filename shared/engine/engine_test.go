@@ -693,8 +693,8 @@ func TestCommandEventFields(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := engine.CommandEventFields(presence.Command{ID: "cmd-1", UserID: "005xx000001SwiUAAS", Target: tc.target, Reason: tc.reason, IssuedAt: issued})
 			want := map[string]any{
-				"User_Id__c": "005xx000001SwiUAAS", "Status_Id__c": tc.wantStatus, "Command_Id__c": "cmd-1",
-				"Reason__c": tc.wantReason, "Issued_At__c": "2024-03-11T16:02:17.260Z",
+				"UserId__c": "005xx000001SwiUAAS", "StatusId__c": tc.wantStatus, "CommandId__c": "cmd-1",
+				"Reason__c": tc.wantReason, "IssuedAt__c": "2024-03-11T16:02:17.260Z",
 			}
 			for k, v := range want {
 				if f[k] != v {

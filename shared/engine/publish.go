@@ -8,14 +8,14 @@ const PresenceCommandEvent = "Omnibridge_Presence_Command__e"
 
 // Field API names of PresenceCommandEvent.
 const (
-	FieldUserID    = "User_Id__c"
-	FieldStatusID  = "Status_Id__c"
-	FieldCommandID = "Command_Id__c"
+	FieldUserID    = "UserId__c"
+	FieldStatusID  = "StatusId__c"
+	FieldCommandID = "CommandId__c"
 	FieldReason    = "Reason__c"
-	FieldIssuedAt  = "Issued_At__c"
+	FieldIssuedAt  = "IssuedAt__c"
 )
 
-// OfflineStatus is the Status_Id__c value that asks the console to log the agent out of
+// OfflineStatus is the StatusId__c value that asks the console to log the agent out of
 // Omni-Channel: Offline is no ServicePresenceStatus record, so it has no id to send.
 const OfflineStatus = "Offline"
 

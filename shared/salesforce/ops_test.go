@@ -229,18 +229,18 @@ func TestInputValidation(t *testing.T) {
 const presenceEvent = "Omnibridge_Presence_Command__e"
 
 func presenceFields() []string {
-	return []string{"User_Id__c", "Status_Id__c", "Command_Id__c", "Reason__c", "Issued_At__c"}
+	return []string{"UserId__c", "StatusId__c", "CommandId__c", "Reason__c", "IssuedAt__c"}
 }
 
 func presenceCommands(n int) []map[string]any {
 	out := make([]map[string]any, n)
 	for i := range out {
 		out[i] = map[string]any{
-			"User_Id__c":    "005xx000001SwiUAAS",
-			"Status_Id__c":  "0N5xx0000004D56",
-			"Command_Id__c": fmt.Sprintf("cmd-%05d", i),
+			"UserId__c":    "005xx000001SwiUAAS",
+			"StatusId__c":  "0N5xx0000004D56",
+			"CommandId__c": fmt.Sprintf("cmd-%05d", i),
 			"Reason__c":     "connect:Available",
-			"Issued_At__c":  "2026-11-21T10:00:00.000Z",
+			"IssuedAt__c":  "2026-11-21T10:00:00.000Z",
 		}
 	}
 	return out
@@ -252,13 +252,13 @@ func TestPublishEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.org.AddValidationRule(presenceEvent, func(f map[string]any) *sfsim.Error {
-		if f["Status_Id__c"] == "bad" {
-			return &sfsim.Error{Code: "INVALID_FIELD_FOR_INSERT_UPDATE", Message: "Unable to create/update fields: Status_Id__c.", Fields: []string{"Status_Id__c"}}
+		if f["StatusId__c"] == "bad" {
+			return &sfsim.Error{Code: "INVALID_FIELD_FOR_INSERT_UPDATE", Message: "Unable to create/update fields: StatusId__c.", Fields: []string{"StatusId__c"}}
 		}
 		return nil
 	})
 	cmds := presenceCommands(450)
-	cmds[300]["Status_Id__c"] = "bad"
+	cmds[300]["StatusId__c"] = "bad"
 	res, err := e.client(t).PublishEvents(t.Context(), presenceEvent, cmds)
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +283,7 @@ func TestPublishEvents(t *testing.T) {
 		if !r.Success || len(r.Errors) != 0 || r.EventUUID != ev.EventUUID || r.ID != ev.ID {
 			t.Errorf("event %d: result %+v, log %+v", i, r, ev)
 		}
-		if ev.Type != presenceEvent || ev.Fields["Command_Id__c"] != cmds[i]["Command_Id__c"] || ev.PublishedAt.IsZero() {
+		if ev.Type != presenceEvent || ev.Fields["CommandId__c"] != cmds[i]["CommandId__c"] || ev.PublishedAt.IsZero() {
 			t.Errorf("event %d logged as %+v", i, ev)
 		}
 		if j > 1 && ev.ReplayID <= log[j-2].ReplayID {

@@ -155,7 +155,7 @@ func TestErrorWireFormats(t *testing.T) {
 func TestLoadSeed(t *testing.T) {
 	org := newOrg(t, sfsim.Config{})
 	seed := `{
-	  "objects": {"Omnibridge_Presence_Command__e": ["User_Id__c", "Status_Id__c"]},
+	  "objects": {"Omnibridge_Presence_Command__e": ["UserId__c", "StatusId__c"]},
 	  "records": {
 	    "User": [{"Id": "005xx000001SwiUAAS", "Username": "agent@example.com", "Name": "Agent", "IsActive": true}],
 	    "ServicePresenceStatus": [{"Id": "0N5xx0000004CSOCA2", "DeveloperName": "Available", "MasterLabel": "Available"}],
@@ -176,7 +176,7 @@ func TestLoadSeed(t *testing.T) {
 	if typ, f, ok := org.Record("005xx000001swiuaas"); !ok || typ != "User" || f["Name"] != "Agent" {
 		t.Errorf("Record by lower-cased 18-char id = %q %v %v", typ, f, ok)
 	}
-	status, body = c.do("POST", "/services/data/v62.0/sobjects/Omnibridge_Presence_Command__e/", `{"UserId__c":"x"}`)
+	status, body = c.do("POST", "/services/data/v62.0/sobjects/Omnibridge_Presence_Command__e/", `{"User_Id__c":"x"}`)
 	if status != 400 || !strings.Contains(string(body), "INVALID_FIELD") {
 		t.Errorf("typo'd event field accepted: %d %s", status, body)
 	}

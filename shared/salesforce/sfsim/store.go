@@ -204,7 +204,7 @@ func (o *Org) Count(sObject string) int {
 // Seed is the JSON seed-file format read by LoadSeed:
 //
 //	{
-//	  "objects": {"Omnibridge_Presence_Command__e": ["User_Id__c", "Status_Id__c"]},
+//	  "objects": {"Omnibridge_Presence_Command__e": ["UserId__c", "StatusId__c"]},
 //	  "records": {
 //	    "User": [{"Id": "005xx000001SwiUAAS", "Username": "agent@example.com", "IsActive": true}],
 //	    "ServicePresenceStatus": [{"Id": "0N5xx0000004CSOAAA", "DeveloperName": "Available"}]
