@@ -292,7 +292,7 @@ func TestPublishEvents(t *testing.T) {
 	}
 
 	t.Run("unknown field rejected by a defined event", func(t *testing.T) {
-		res, err := e.client(t).PublishEvents(t.Context(), presenceEvent, []map[string]any{{"UserId__c": "005xx000001SwiUAAS"}})
+		res, err := e.client(t).PublishEvents(t.Context(), presenceEvent, []map[string]any{{"User_Id__c": "005xx000001SwiUAAS"}})
 		if err != nil {
 			t.Fatal(err)
 		}
