@@ -239,7 +239,7 @@ func presenceCommands(n int) []map[string]any {
 			"UserId__c":    "005xx000001SwiUAAS",
 			"StatusId__c":  "0N5xx0000004D56",
 			"CommandId__c": fmt.Sprintf("cmd-%05d", i),
-			"Reason__c":     "connect:Available",
+			"Reason__c":    "connect:Available",
 			"IssuedAt__c":  "2026-11-21T10:00:00.000Z",
 		}
 	}
