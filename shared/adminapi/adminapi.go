@@ -46,6 +46,8 @@ type Options struct {
 	// Caller names the authenticated principal of a request, recorded with each config version.
 	// The Lambda wiring reads it from API Gateway's IAM authorizer context; nil means "local".
 	Caller func(*http.Request) string
+	// Simulator answers POST /simulate; nil leaves the route out.
+	Simulator Simulator
 }
 
 // MaxBodyBytes bounds request bodies.
@@ -70,6 +72,9 @@ func New(store Store, opts Options) *API {
 	a.mux.HandleFunc("GET /config/history", a.history)
 	a.mux.HandleFunc("GET /config/versions/{version}", a.version)
 	a.mux.HandleFunc("GET /audit", a.audit)
+	if opts.Simulator != nil {
+		a.mux.HandleFunc("POST /simulate", a.simulate)
+	}
 	return a
 }
 

@@ -14,17 +14,20 @@ import (
 	"github.com/omnibridge/omnibridge/shared/adminapi"
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/engine"
 	"github.com/omnibridge/omnibridge/shared/rules"
 	"github.com/omnibridge/omnibridge/shared/runtime"
 )
 
 // AdminAPI returns the admin API's HTTP handler.
 func AdminAPI(d *runtime.Deps) http.Handler {
+	sim := engine.NewSimulator(d.Store, engine.NewConfigSource(d.Store, ConfigRefresh), engine.Options{})
 	return adminapi.New(d.Store, adminapi.Options{
-		Validate: ValidateConfig,
-		Commit:   d.Commit,
-		Logger:   d.Logger,
-		Caller:   iamCaller,
+		Validate:  ValidateConfig,
+		Commit:    d.Commit,
+		Logger:    d.Logger,
+		Caller:    iamCaller,
+		Simulator: sim,
 	})
 }
 

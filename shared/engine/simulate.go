@@ -36,17 +36,45 @@ type Simulation struct {
 	StateSource string
 }
 
+// Simulator answers dry runs from the table alone: it needs neither Salesforce nor Connect, so
+// the admin API can offer POST /simulate without credentials for either. Safe for concurrent use.
+type Simulator struct {
+	store   Store
+	configs Configs
+	links   *resolver
+	now     func() time.Time
+}
+
+// NewSimulator returns a Simulator over the table and the config source, both required; o.Now
+// and o.LinkMemoryTTL apply, the other options are unused.
+func NewSimulator(store Store, configs Configs, o Options) *Simulator {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.LinkMemoryTTL <= 0 {
+		o.LinkMemoryTTL = DefaultLinkMemoryTTL
+	}
+	return &Simulator{store: store, configs: configs, now: o.Now,
+		links: &resolver{store: store, memTTL: o.LinkMemoryTTL, now: o.Now}}
+}
+
+// Simulate decides an event as Simulator.Simulate does, with the engine's table and config.
+func (e *Engine) Simulate(ctx context.Context, in SimulateInput) (Simulation, error) {
+	s := Simulator{store: e.store, configs: e.configs, links: e.links, now: e.now}
+	return s.Simulate(ctx, in)
+}
+
 // Simulate decides an event without side effects, for the admin API's POST /simulate: nothing
 // is written, sent or audited, and identity links are read from the cache only (an agent whose
 // link is not cached decides as unlinked).
-func (e *Engine) Simulate(ctx context.Context, in SimulateInput) (Simulation, error) {
-	cfg, err := e.configs.Current(ctx)
+func (s *Simulator) Simulate(ctx context.Context, in SimulateInput) (Simulation, error) {
+	cfg, err := s.configs.Current(ctx)
 	if err != nil {
 		return Simulation{}, err
 	}
 	now := in.Now
 	if now.IsZero() {
-		now = e.now()
+		now = s.now()
 	}
 	sim := Simulation{ConfigVersion: cfg.Version}
 	var st presence.AgentState
@@ -57,14 +85,14 @@ func (e *Engine) Simulate(ctx context.Context, in SimulateInput) (Simulation, er
 	default:
 		field := cfg.identityField()
 		if cid == "" && sfid != "" {
-			if l, ok, err := e.links.peek(ctx, dynamo.LinkFromSalesforce, sfid, field); err != nil {
+			if l, ok, err := s.links.peek(ctx, dynamo.LinkFromSalesforce, sfid, field); err != nil {
 				return Simulation{}, err
 			} else if ok && l.Found {
 				cid = l.ConnectUserID
 			}
 		}
 		if cid != "" && sfid == "" {
-			if l, ok, err := e.links.peek(ctx, dynamo.LinkFromConnect, cid, field); err != nil {
+			if l, ok, err := s.links.peek(ctx, dynamo.LinkFromConnect, cid, field); err != nil {
 				return Simulation{}, err
 			} else if ok && l.Found {
 				sfid = l.SalesforceUserID
@@ -72,7 +100,7 @@ func (e *Engine) Simulate(ctx context.Context, in SimulateInput) (Simulation, er
 		}
 		sim.StateSource = "empty"
 		if cid != "" {
-			rec, err := e.store.GetAgent(ctx, cid)
+			rec, err := s.store.GetAgent(ctx, cid)
 			switch {
 			case err == nil:
 				st, sim.StateSource = rec.State, "stored"

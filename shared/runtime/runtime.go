@@ -8,9 +8,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/omnibridge/omnibridge/shared/dynamo"
+	"github.com/omnibridge/omnibridge/shared/secrets"
 )
+
+// SecretSource returns a secret's value by id (a Secrets Manager name or ARN).
+type SecretSource interface {
+	SecretValue(ctx context.Context, id string) ([]byte, error)
+}
 
 // Deps are the dependencies built once per container and shared by every invocation.
 type Deps struct {
@@ -18,7 +25,10 @@ type Deps struct {
 	Logger *slog.Logger
 	AWS    aws.Config
 	Store  *dynamo.Store
-	Commit string
+	// Secrets reads the Salesforce credentials and the webhook signing secret: Secrets Manager
+	// in Lambda (cached per container), a fixed set in the local stack.
+	Secrets SecretSource
+	Commit  string
 }
 
 // Load builds Deps from the process environment with the default AWS credential chain.
@@ -31,11 +41,13 @@ func Load(ctx context.Context) (*Deps, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return New(env, cfg, NewLogger(os.Stdout, env.LogLevel)), nil
+	d := New(env, cfg, NewLogger(os.Stdout, env.LogLevel))
+	d.Secrets = secrets.New(secretsmanager.NewFromConfig(cfg), secrets.DefaultTTL)
+	return d, nil
 }
 
 // New builds Deps from an environment and an AWS config; the local stack calls it with the
-// embedded endpoints and dummy credentials.
+// embedded endpoints and dummy credentials, and sets Secrets itself.
 func New(env Env, cfg aws.Config, logger *slog.Logger) *Deps {
 	return &Deps{
 		Env:    env,

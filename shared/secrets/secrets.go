@@ -135,3 +135,16 @@ func mapError(id string, err error) error {
 	// No API answer: network failure, timeout or cancellation.
 	return apperr.Wrap(apperr.Unavailable, err, "secrets manager unreachable reading %q", id)
 }
+
+// Static is a fixed set of secrets by id, for the local stack, whose simulators accept only
+// local, well-known credentials; Lambda functions read Secrets Manager through Client.
+type Static map[string][]byte
+
+// SecretValue returns the secret id, or apperr.NotFound.
+func (s Static) SecretValue(_ context.Context, id string) ([]byte, error) {
+	v, ok := s[id]
+	if !ok {
+		return nil, apperr.New(apperr.NotFound, "secrets: no secret %q", id)
+	}
+	return v, nil
+}

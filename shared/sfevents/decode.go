@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 const (
 	maxChannels    = 50
 	maxReasonRunes = 1000
+	maxTextRunes   = 255
 )
 
 // kind is how a field's value is checked and converted.
@@ -34,7 +36,8 @@ const (
 	kChannels                 // an array of API names
 	kCount                    // a number >= 0
 	kResult                   // "applied" or "failed"
-	kReason                   // free text
+	kReason                   // free text, up to maxReasonRunes
+	kText                     // a short free-text label, up to maxTextRunes
 	kVersion                  // the schema version string
 	kEvents                   // the events array, handled by the caller
 )
@@ -87,6 +90,9 @@ var typeFields = map[Type][]field{
 	},
 }
 
+// presenceEvents is the presence contract's event table.
+var presenceEvents = contract[Type]{types: Types(), idField: "id", common: commonFields, typed: typeFields}
+
 // Decode parses and validates one webhook request body against contract v1.
 //
 // Every problem is reported, together, as one apperr.Invalid error whose Problems carry JSON
@@ -98,17 +104,60 @@ var typeFields = map[Type][]field{
 //
 // User, org and work item ids are returned in 18-character form (see CaseSafeID).
 func Decode(body []byte) (Batch, error) {
+	var events []Event
+	firstIndex := map[string]int{}
+	env, err := decodeBatch(body, "presence webhook batch", func(d *decoder, i int, p string, raw json.RawMessage) {
+		e := d.event(p, raw)
+		e.Index = i
+		if e.ID != "" {
+			if j, dup := firstIndex[e.ID]; dup {
+				d.add(p+".id", "duplicate event id %q, also at $.events[%d]", e.ID, j)
+			} else {
+				firstIndex[e.ID] = i
+			}
+		}
+		events = append(events, e)
+	})
+	if err != nil {
+		return Batch{}, err
+	}
+	return Batch{SchemaVersion: env.schemaVersion, OrgID: env.orgID, SentAt: env.sentAt, Events: events}, nil
+}
+
+// contract is the event table of one webhook contract: the fields every event has and, per
+// type, the fields only events of that type have. The tables are the contract; the schema tests
+// compare them with the JSON Schema's "required" and "properties".
+type contract[T ~string] struct {
+	// types lists the event types in the contract's order, for messages.
+	types []T
+	// idField names the event id field, for messages about repeated ids.
+	idField string
+	common  []field
+	typed   map[T][]field
+}
+
+// envelope is the batch header every contract shares (batchFields).
+type envelope struct {
+	schemaVersion string
+	orgID         string
+	sentAt        time.Time
+}
+
+// decodeBatch checks the envelope shared by every contract and hands each element of the events
+// array to event, with its index and JSON path. It returns every problem found, the envelope's
+// and those event added, as one apperr.Invalid error that names the contract (what).
+func decodeBatch(body []byte, what string, event func(d *decoder, i int, p string, raw json.RawMessage)) (envelope, error) {
 	d := &decoder{}
-	b := d.batch(body)
+	env := d.batch(body, event)
 	if len(d.problems) > 0 {
 		if d.dropped > 0 {
 			d.problems = append(d.problems, apperr.Problem{Path: "$", Message: fmt.Sprintf("%d more problem(s) not shown", d.dropped)})
 		}
 		first := d.problems[0]
-		return Batch{}, apperr.Invalidf(d.problems, "invalid presence webhook batch: %d problem(s), first %s: %s",
-			len(d.problems), first.Path, first.Message)
+		return envelope{}, apperr.Invalidf(d.problems, "invalid %s: %d problem(s), first %s: %s",
+			what, len(d.problems), first.Path, first.Message)
 	}
-	return b, nil
+	return env, nil
 }
 
 // decoder collects problems instead of stopping at the first, so one 400 response tells the
@@ -126,155 +175,133 @@ func (d *decoder) add(path, format string, args ...any) {
 	d.problems = append(d.problems, apperr.Problem{Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
-func (d *decoder) batch(body []byte) Batch {
+func (d *decoder) batch(body []byte, event func(d *decoder, i int, p string, raw json.RawMessage)) envelope {
 	if !json.Valid(body) {
 		d.add("$", "%s", syntaxMessage(body))
-		return Batch{}
+		return envelope{}
 	}
 	obj, ok := d.object("$", body, batchFields, nil)
 	if !ok {
-		return Batch{}
+		return envelope{}
 	}
-	var b Batch
+	var env envelope
 	if raw, ok := d.member(obj, "$", batchFields[0]); ok {
-		b.SchemaVersion = d.text("$.schemaVersion", raw)
-		if b.SchemaVersion != "" && b.SchemaVersion != SchemaVersion {
+		env.schemaVersion = d.text("$.schemaVersion", raw)
+		if env.schemaVersion != "" && env.schemaVersion != SchemaVersion {
 			// Another version has other fields; checking it against v1 would only add noise.
-			d.add("$.schemaVersion", "unsupported schema version %q (this endpoint accepts %q)", b.SchemaVersion, SchemaVersion)
-			return Batch{}
+			d.add("$.schemaVersion", "unsupported schema version %q (this endpoint accepts %q)", env.schemaVersion, SchemaVersion)
+			return envelope{}
 		}
 	}
 	if raw, ok := d.member(obj, "$", batchFields[1]); ok {
-		b.OrgID = d.value("$.orgId", kOrgID, raw).s
+		env.orgID = d.value("$.orgId", kOrgID, raw).s
 	}
 	if raw, ok := d.member(obj, "$", batchFields[2]); ok {
-		b.SentAt = d.value("$.sentAt", kTime, raw).t
+		env.sentAt = d.value("$.sentAt", kTime, raw).t
 	}
 	if raw, ok := d.member(obj, "$", batchFields[3]); ok {
-		b.Events = d.events(raw)
+		d.events(raw, event)
 	}
-	return b
+	return env
 }
 
-func (d *decoder) events(raw json.RawMessage) []Event {
+func (d *decoder) events(raw json.RawMessage, event func(d *decoder, i int, p string, raw json.RawMessage)) {
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil {
 		d.add("$.events", "must be an array, not %s", jsonType(raw))
-		return nil
+		return
 	}
 	switch {
 	case len(items) == 0:
 		d.add("$.events", "must hold at least one event")
-		return nil
+		return
 	case len(items) > MaxEvents:
 		d.add("$.events", "holds %d events; at most %d are allowed in one batch", len(items), MaxEvents)
-		return nil
+		return
 	}
-	out := make([]Event, 0, len(items))
-	firstIndex := make(map[string]int, len(items))
 	for i, item := range items {
-		p := fmt.Sprintf("$.events[%d]", i)
-		e := d.event(p, item)
-		e.Index = i
-		if e.ID != "" {
-			if j, dup := firstIndex[e.ID]; dup {
-				d.add(p+".id", "duplicate event id %q, also at $.events[%d]", e.ID, j)
-			} else {
-				firstIndex[e.ID] = i
-			}
-		}
-		out = append(out, e)
+		event(d, i, fmt.Sprintf("$.events[%d]", i), item)
 	}
-	return out
 }
 
 func (d *decoder) event(p string, raw json.RawMessage) Event {
-	// The type decides which other fields are allowed, so read it before checking keys.
-	var t Type
+	v, ok := presenceEvents.fields(d, p, raw)
+	if !ok {
+		return Event{}
+	}
+	return Event{
+		ID: v["id"].s, Type: Type(v["type"].s), UserID: v["userId"].s, Time: v["time"].t,
+		StatusID: v["statusId"].s, StatusDeveloperName: v["statusDeveloperName"].s, Channels: v["channels"].list,
+		CommandID:  v["commandId"].s,
+		WorkItemID: v["workItemId"].s, ServiceChannel: v["serviceChannel"].s,
+		ConfiguredCapacity: v["configuredCapacity"].f, PreviousWorkload: v["previousWorkload"].f, NewWorkload: v["newWorkload"].f,
+		Result: AckResult(v["result"].s), Reason: v["reason"].s,
+	}
+}
+
+// fields checks one event object against the contract and returns its present, checked values
+// by field name. The type decides which other fields are allowed, so it is read first; a field
+// that belongs to another type is reported as such, and when the type itself is unknown the
+// type-specific fields cannot be judged and only the type is reported.
+func (c contract[T]) fields(d *decoder, p string, raw json.RawMessage) (map[string]parsed, bool) {
+	var t T
 	typeKnown := false
 	if obj, ok := members(raw); ok {
 		if v, ok := lookup(obj, "type"); ok && isJSONString(v) {
 			var s string
 			if json.Unmarshal(v, &s) == nil {
-				t = Type(s)
-				_, typeKnown = typeFields[t]
+				t = T(s)
+				_, typeKnown = c.typed[t]
 			}
 		}
 	}
-	allowed := commonFields
+	allowed := c.common
 	if typeKnown {
-		allowed = append(append([]field{}, commonFields...), typeFields[t]...)
+		allowed = append(slices.Clone(c.common), c.typed[t]...)
 	}
-	var other func(key string) string
-	if typeKnown {
-		other = func(key string) string {
-			for _, ot := range Types() {
-				for _, f := range typeFields[ot] {
-					if f.name == key {
-						return fmt.Sprintf("not allowed on a %s event", t)
-					}
+	other := func(key string) string {
+		for _, ot := range c.types {
+			if isAllowed(c.typed[ot], key) {
+				if typeKnown {
+					return fmt.Sprintf("not allowed on a %s event", t)
 				}
+				return "-"
 			}
-			return ""
 		}
-	} else {
-		// Without a known type the type-specific fields cannot be judged: only the type is reported.
-		other = func(key string) string {
-			for _, ot := range Types() {
-				for _, f := range typeFields[ot] {
-					if f.name == key {
-						return "-"
-					}
-				}
-			}
-			return ""
-		}
+		return ""
 	}
 	obj, ok := d.object(p, raw, allowed, other)
 	if !ok {
-		return Event{}
+		return nil, false
 	}
-	var e Event
+	vals := make(map[string]parsed, len(allowed))
 	for _, f := range allowed {
 		v, ok := d.member(obj, p, f)
 		if !ok {
 			continue
 		}
 		val := d.value(p+"."+f.name, f.kind, v)
-		switch f.name {
-		case "id":
-			e.ID = val.s
-		case "type":
-			e.Type = Type(val.s)
-		case "userId":
-			e.UserID = val.s
-		case "time":
-			e.Time = val.t
-		case "statusId":
-			e.StatusID = val.s
-		case "statusDeveloperName":
-			e.StatusDeveloperName = val.s
-		case "channels":
-			e.Channels = val.list
-		case "commandId":
-			e.CommandID = val.s
-		case "workItemId":
-			e.WorkItemID = val.s
-		case "serviceChannel":
-			e.ServiceChannel = val.s
-		case "configuredCapacity":
-			e.ConfiguredCapacity = val.f
-		case "previousWorkload":
-			e.PreviousWorkload = val.f
-		case "newWorkload":
-			e.NewWorkload = val.f
-		case "result":
-			e.Result = AckResult(val.s)
-		case "reason":
-			e.Reason = val.s
+		if f.kind == kType && val.s != "" {
+			if _, known := c.typed[T(val.s)]; !known {
+				d.add(p+"."+f.name, "unknown type %s (want %s)", quote(val.s), c.typeList())
+				continue
+			}
 		}
+		vals[f.name] = val
 	}
-	return e
+	return vals, true
+}
+
+// typeList names the contract's types for a message: "a, b or c".
+func (c contract[T]) typeList() string {
+	names := make([]string, len(c.types))
+	for i, t := range c.types {
+		names[i] = string(t)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // object reads raw as a JSON object, reporting duplicate keys and keys not in allowed. For a key
@@ -360,11 +387,6 @@ func (d *decoder) value(p string, k kind, raw json.RawMessage) parsed {
 			d.add(p, "must be 1 to 128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
 			return parsed{}
 		}
-	case kType:
-		if _, ok := typeFields[Type(s)]; !ok {
-			d.add(p, "unknown type %s (want statusChanged, logout, workAccepted, workloadChanged or commandAck)", quote(s))
-			return parsed{}
-		}
 	case kUserID:
 		return parsed{s: d.sfid(p, s, "005", "a user id (005 followed by 12 or 15 letters and digits)")}
 	case kOrgID:
@@ -390,6 +412,11 @@ func (d *decoder) value(p string, k kind, raw json.RawMessage) parsed {
 	case kReason:
 		if utf8.RuneCountInString(s) > maxReasonRunes {
 			d.add(p, "must be at most %d characters", maxReasonRunes)
+			return parsed{}
+		}
+	case kText:
+		if utf8.RuneCountInString(s) > maxTextRunes {
+			d.add(p, "must be at most %d characters", maxTextRunes)
 			return parsed{}
 		}
 	}
