@@ -34,7 +34,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "invoke" {
-		return invoke(ctx, args[1:], stdout)
+		return invoke(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -58,7 +58,10 @@ func serve(ctx context.Context, addr string, opts stackOptions, stdout io.Writer
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	m, served := mux(st.deps)
+	m, served, err := mux(ctx, st.deps)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{Handler: m, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "Omnibridge local stack\n  DynamoDB (embedded)  %s  table %s\n", st.dynamo.URL, localTable)
 	fmt.Fprintf(stdout, "  Salesforce (sfsim)   %s  client credentials: %s / %s\n", st.sims.salesforceURL, localSalesforceClientID, localSalesforceClientSecret)
@@ -87,7 +90,9 @@ func serve(ctx context.Context, addr string, opts stackOptions, stdout io.Writer
 	return nil
 }
 
-func invoke(ctx context.Context, args []string, stdout io.Writer) error {
+// invoke prints the handler's response JSON on stdout and, on stderr, every call the function
+// made to the simulators.
+func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("usage: invoke <function> --event <file> (functions: %s)", functionNames())
 	}
@@ -125,5 +130,9 @@ func invoke(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(resp)
+	if err := enc.Encode(resp); err != nil {
+		return err
+	}
+	st.sims.printCalls(stderr)
+	return nil
 }

@@ -208,3 +208,73 @@ func TestInvoke(t *testing.T) {
 		})
 	}
 }
+
+// TestInvokeEventFunctions runs each event-driven function on its samples against the local
+// stack: the response on stdout, and on stderr the calls the simulators recorded.
+func TestInvokeEventFunctions(t *testing.T) {
+	tests := []struct {
+		name, function, event string
+		stdout                []string // substrings of the response JSON
+		calls                 []string // substrings of the recorded calls
+	}{
+		{
+			name: "agent lunch publishes a presence command", function: "agent-events",
+			event:  "agent-events/state-change-available-to-lunch.json",
+			stdout: []string{`"batchItemFailures": []`},
+			calls: []string{
+				"SELECT Id FROM User WHERE (FederationIdentifier = 'jdoe')",
+				"POST  /services/data/v62.0/composite/sobjects",
+				`"StatusId__c":"0N5xx0000004D56"`, `"UserId__c":"0055e000003AbCdAAK"`,
+			},
+		},
+		{
+			name: "malformed record is skipped, never retried", function: "agent-events",
+			event:  "agent-events/batch-mixed.json",
+			stdout: []string{`"batchItemFailures": []`},
+		},
+		{
+			name: "salesforce available sets the connect status", function: "salesforce-webhook",
+			event:  "salesforce-webhook/status-changed.json",
+			stdout: []string{`"statusCode": 202`, `\"outcome\":\"applied\"`},
+			calls:  []string{"POST  /search-users", `"Value":"jdoe"`, "PUT   /users/aaaaaaaa-bbbb-cccc-dddd-111111111111/3f6c2a1e-8b4d-4c7e-9a2f-1d5e7b9c0a11/status"},
+		},
+		{
+			name: "a bad signature is refused", function: "salesforce-webhook",
+			event:  "salesforce-webhook/bad-signature.json",
+			stdout: []string{`"statusCode": 401`},
+		},
+		{
+			name: "sweep with nothing due", function: "presence-sweep",
+			event:  "presence-sweep/scheduled.json",
+			stdout: []string{`"Due": 0`},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			event := filepath.Join("..", "..", "events", tc.event)
+			if err := run(context.Background(), []string{"invoke", tc.function, "--event", event}, &out, &errOut); err != nil {
+				t.Fatal(err)
+			}
+			if !json.Valid(out.Bytes()) {
+				t.Fatalf("stdout is not one JSON document:\n%s", out.String())
+			}
+			for _, w := range tc.stdout {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout lacks %s:\n%s", w, out.String())
+				}
+			}
+			if !strings.Contains(errOut.String(), "Outgoing calls recorded by the simulators") {
+				t.Errorf("stderr lacks the call list:\n%s", errOut.String())
+			}
+			for _, w := range tc.calls {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("recorded calls lack %s:\n%s", w, errOut.String())
+				}
+			}
+			if strings.Contains(errOut.String(), localSalesforceClientSecret) {
+				t.Error("the call list shows the client secret")
+			}
+		})
+	}
+}

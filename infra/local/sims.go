@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/omnibridge/omnibridge/shared/connect/connectsim"
@@ -108,5 +111,35 @@ func (s *sims) close() {
 	defer cancel()
 	for _, srv := range s.servers {
 		_ = srv.Shutdown(ctx)
+	}
+}
+
+// printCalls lists every request the simulators received, in arrival order per simulator:
+// method, path and body. Token requests carry credentials, so their bodies are withheld.
+func (s *sims) printCalls(w io.Writer) {
+	sf, cn := s.salesforce.Requests(), s.connect.Requests()
+	fmt.Fprintf(w, "Outgoing calls recorded by the simulators: %d to Salesforce, %d to Amazon Connect\n", len(sf), len(cn))
+	for _, r := range sf {
+		body := string(r.Body)
+		if r.Kind == sfsim.KindToken {
+			body = "(withheld: OAuth credentials)"
+		}
+		printCall(w, "salesforce", r.Method, r.Path, r.RawQuery, body)
+	}
+	for _, r := range cn {
+		printCall(w, "connect   ", r.Method, r.Path, r.Query, string(r.Body))
+	}
+}
+
+func printCall(w io.Writer, system, method, path, query, body string) {
+	if query != "" {
+		if q, err := url.QueryUnescape(query); err == nil {
+			query = q
+		}
+		path += "?" + query
+	}
+	fmt.Fprintf(w, "  %s %-5s %s\n", system, method, path)
+	if body = strings.TrimSpace(body); body != "" {
+		fmt.Fprintf(w, "             %s\n", body)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,9 @@ import (
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamolocal"
 	"github.com/omnibridge/omnibridge/shared/runtime"
+	"github.com/omnibridge/omnibridge/shared/salesforce"
+	"github.com/omnibridge/omnibridge/shared/secrets"
+	"github.com/omnibridge/omnibridge/shared/webhook"
 
 	_ "embed"
 )
@@ -68,9 +72,16 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 	env := runtime.Env{
 		Table: localTable, DynamoEndpoint: db.URL, LogLevel: "info",
 		SalesforceEndpoint: sm.salesforceURL, ConnectEndpoint: sm.connectURL,
-		ConnectInstanceID: sm.connect.InstanceID(),
+		ConnectInstanceID:   sm.connect.InstanceID(),
+		SalesforceSecretARN: localSalesforceSecretID, WebhookSecretARN: localWebhookSecretID,
 	}
 	deps := runtime.New(env, dynamolocal.Config(), runtime.NewLogger(opts.logOut, env.LogLevel))
+	deps.Secrets, err = localSecrets(sm.salesforceURL)
+	if err != nil {
+		sm.close()
+		_ = db.Close()
+		return nil, err
+	}
 	st := &stack{deps: deps, dynamo: db, sims: sm}
 	if err := deps.Store.CreateTable(ctx); err != nil {
 		st.close()
@@ -81,6 +92,29 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 		return nil, fmt.Errorf("seed config: %w", err)
 	}
 	return st, nil
+}
+
+// Secret ids of the local stack, standing in for the Secrets Manager ARNs template.yaml passes.
+const (
+	localSalesforceSecretID = "omnibridge/local/salesforce"
+	localWebhookSecretID    = "omnibridge/local/webhook"
+)
+
+// localSecrets holds what Secrets Manager holds in AWS: the Salesforce credentials (here the
+// simulator's client credentials) and the webhook signing secret the samples in
+// events/salesforce-webhook are signed with.
+func localSecrets(salesforceURL string) (secrets.Static, error) {
+	creds, err := json.Marshal(salesforce.Credentials{
+		Flow: salesforce.FlowClientCredentials, LoginURL: salesforceURL,
+		ClientID: localSalesforceClientID, ClientSecret: localSalesforceClientSecret,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return secrets.Static{
+		localSalesforceSecretID: creds,
+		localWebhookSecretID:    []byte(webhook.LocalSecret),
+	}, nil
 }
 
 func (s *stack) close() {

@@ -200,7 +200,7 @@ func (h *Handler) HandleWithStats(ctx context.Context, in events.KinesisEvent) (
 		}
 	}
 
-	var resp events.KinesisEventResponse
+	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
 	for i, r := range in.Records {
 		if failed[i] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: r.Kinesis.SequenceNumber})

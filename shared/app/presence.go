@@ -69,7 +69,7 @@ func Engine(ctx context.Context, d *runtime.Deps) (*engine.Engine, error) {
 }
 
 // KinesisHandler is a Kinesis event source mapping's handler with partial batch responses.
-type KinesisHandler func(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error)
+type KinesisHandler = func(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error)
 
 // AgentEvents returns the agent-events function's handler: the Connect agent event stream
 // consumer.
@@ -82,7 +82,7 @@ func AgentEvents(ctx context.Context, d *runtime.Deps) (KinesisHandler, error) {
 }
 
 // SweepHandler is the presence-sweep function's handler, run by an EventBridge schedule.
-type SweepHandler func(ctx context.Context, ev events.EventBridgeEvent) (engine.SweepReport, error)
+type SweepHandler = func(ctx context.Context, ev events.EventBridgeEvent) (engine.SweepReport, error)
 
 // PresenceSweep returns the presence-sweep handler: it audits Salesforce commands never
 // acknowledged as "not applied: console not open" and retries undelivered commands.
