@@ -71,7 +71,7 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 	}
 	env := runtime.Env{
 		Table: localTable, DynamoEndpoint: db.URL, LogLevel: "info",
-		SalesforceEndpoint: sm.salesforceURL, ConnectEndpoint: sm.connectURL,
+		ConnectEndpoint:     sm.connectURL,
 		ConnectInstanceID:   sm.connect.InstanceID(),
 		SalesforceSecretARN: localSalesforceSecretID, WebhookSecretARN: localWebhookSecretID,
 	}

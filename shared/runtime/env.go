@@ -16,7 +16,6 @@ import (
 const (
 	EnvTable               = "OMNIBRIDGE_TABLE"
 	EnvDynamoEndpoint      = "OMNIBRIDGE_DYNAMODB_ENDPOINT"
-	EnvSalesforceEndpoint  = "OMNIBRIDGE_SALESFORCE_ENDPOINT"
 	EnvConnectEndpoint     = "OMNIBRIDGE_CONNECT_ENDPOINT"
 	EnvConnectInstanceID   = "OMNIBRIDGE_CONNECT_INSTANCE_ID"
 	EnvSalesforceSecretARN = "OMNIBRIDGE_SALESFORCE_SECRET_ARN"
@@ -29,7 +28,6 @@ const (
 type Env struct {
 	Table               string
 	DynamoEndpoint      string
-	SalesforceEndpoint  string
 	ConnectEndpoint     string
 	ConnectInstanceID   string
 	SalesforceSecretARN string
@@ -43,7 +41,6 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	e := Env{
 		Table:               getenv(EnvTable),
 		DynamoEndpoint:      getenv(EnvDynamoEndpoint),
-		SalesforceEndpoint:  getenv(EnvSalesforceEndpoint),
 		ConnectEndpoint:     getenv(EnvConnectEndpoint),
 		ConnectInstanceID:   getenv(EnvConnectInstanceID),
 		SalesforceSecretARN: getenv(EnvSalesforceSecretARN),

@@ -19,7 +19,6 @@ func TestLoadEnv(t *testing.T) {
 	full := map[string]string{
 		runtime.EnvTable:               "omnibridge-prod",
 		runtime.EnvDynamoEndpoint:      "http://127.0.0.1:8000",
-		runtime.EnvSalesforceEndpoint:  "http://127.0.0.1:9000",
 		runtime.EnvConnectEndpoint:     "http://127.0.0.1:9100",
 		runtime.EnvConnectInstanceID:   "11111111-2222-3333-4444-555555555555",
 		runtime.EnvSalesforceSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:sf",
@@ -36,7 +35,7 @@ func TestLoadEnv(t *testing.T) {
 			name: "every variable",
 			env:  full,
 			want: runtime.Env{
-				Table: "omnibridge-prod", DynamoEndpoint: "http://127.0.0.1:8000", SalesforceEndpoint: "http://127.0.0.1:9000",
+				Table: "omnibridge-prod", DynamoEndpoint: "http://127.0.0.1:8000",
 				ConnectEndpoint: "http://127.0.0.1:9100", ConnectInstanceID: "11111111-2222-3333-4444-555555555555",
 				SalesforceSecretARN: full[runtime.EnvSalesforceSecretARN], WebhookSecretARN: full[runtime.EnvWebhookSecretARN], LogLevel: "debug",
 			},
