@@ -36,6 +36,8 @@ type Document struct {
 	RoutingQueues []RoutingQueue `json:"routingQueues"`
 	// Settings holds global options.
 	Settings Settings `json:"settings"`
+	// Session configures session-driven availability; nil leaves the feature off.
+	Session *Session `json:"session,omitempty"`
 }
 
 // Rule is one presence rule as written by an operator.

@@ -49,7 +49,11 @@ func TestParseSample(t *testing.T) {
 		{"reserved offline status", doc.StatusCatalog.Salesforce[0], config.SalesforceStatus{ID: config.OfflineStatusID, DeveloperName: "Offline", Label: "Offline", IsOffline: true}},
 		{"routing skills", doc.RoutingQueues[0].Skills, []string{"Billing", "Spanish"}},
 		{"routing priority", doc.RoutingQueues[0].Priority, 2},
-		{"settings", doc.Settings, config.Defaults()},
+		{"settings: defaults but for SAML-style identity links", doc.Settings, func() config.Settings {
+			s := config.Defaults()
+			s.Identity.SalesforceField = "FederationIdentifier"
+			return s
+		}()},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {

@@ -20,7 +20,8 @@ var (
 const OfflineStatusID = "0"
 
 // Validate checks a decoded document's structure: required fields, enumerations, ranges and
-// uniqueness of ids. It returns every problem found. Rule semantics (events, operands, targets,
+// uniqueness of ids, and the session section (its names and its targets against the status
+// catalog). It returns every problem found. Rule semantics (events, operands, targets,
 // cycles) are checked by package rules.
 func Validate(doc Document) []apperr.Problem {
 	v := &validator{}
@@ -85,6 +86,9 @@ func Validate(doc Document) []apperr.Problem {
 	v.oneOf("$.settings.identity.salesforceField", s.Identity.SalesforceField, identityFields)
 	v.between("$.settings.commandAckTimeoutSeconds", s.CommandAckTimeoutSeconds, 5, 3600)
 	v.between("$.settings.auditRetentionDays", s.AuditRetentionDays, 1, 3650)
+	if doc.Session != nil {
+		v.session(*doc.Session, doc.StatusCatalog)
+	}
 	return v.problems
 }
 

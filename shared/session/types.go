@@ -71,11 +71,12 @@ type State struct {
 	UserID string `json:"userId"`
 	// Active is true while the user has a Salesforce session.
 	Active bool `json:"active"`
-	// At is the time of the observation that set Active: newer wins.
+	// At is the time of the latest observation written: the one that set Active, or a later one
+	// that confirmed it and changed something else (see Decision.Write). Newer wins.
 	At time.Time `json:"at"`
 	// Source is where that observation came from.
 	Source Source `json:"source,omitempty"`
-	// LastEventID is the id of the event that last changed the state.
+	// LastEventID is the id of the event whose observation was last written.
 	LastEventID string `json:"lastEventId,omitempty"`
 	// SessionExpires is the latest session expiry the poll saw.
 	SessionExpires time.Time `json:"sessionExpires,omitzero"`
@@ -84,7 +85,13 @@ type State struct {
 	// ManualOff is true when the user switched themselves off while logged in; it is noted once
 	// and respected until the session ends.
 	ManualOff bool `json:"manualOff,omitempty"`
-	// Retry holds target deliveries that failed and are retried on the next run.
+	// PresenceAvailable is whether the poll last saw the user available in Omni-Channel during
+	// the current session: nil until the first poll that reports presence, and again after the
+	// session ends. A manual switch-off is a change of it from true to false, so a user who has
+	// not gone online yet (console not open, no login status configured) is not mistaken for one.
+	PresenceAvailable *bool `json:"presenceAvailable,omitempty"`
+	// Retry holds target deliveries that failed and are retried on the next run; a later
+	// decision drops the ones it supersedes (see Decide).
 	Retry []Action `json:"retry,omitempty"`
 }
 
