@@ -41,6 +41,9 @@ func Decide(state AgentState, ev Event, set *rules.Set, settings config.Settings
 		a.Explanation = "invalid event: " + msg + "; nothing done"
 		return Decision{State: st, Audit: a}
 	}
+	if ev.Availability != nil {
+		return decideAvailability(st, ev, set, s, now, a)
+	}
 	side := ev.Kind.System()
 	if last, lastID := st.lastEvent(side); !last.IsZero() && !ev.Time.After(last) {
 		a.Outcome = OutcomeStale
@@ -98,6 +101,40 @@ func Decide(state AgentState, ev Event, set *rules.Set, settings config.Settings
 	return Decision{Commands: cmds, State: st, Audit: a}
 }
 
+// decideAvailability turns an availability request into at most one command. Each request starts
+// its own causal chain: it answers a Salesforce session change, not a presence change, so no
+// earlier crossing counts against it. Its echo, when the status comes back, is suppressed like
+// any other command's.
+func decideAvailability(st AgentState, ev Event, set *rules.Set, s config.Settings, now time.Time, a Audit) Decision {
+	req := ev.Availability
+	st.prune(now, s)
+	st.Chain = Chain{ID: ev.ID}
+	a.ChainID = st.Chain.ID
+	target, ok := set.TargetFor(req.Destination, req.Status)
+	if !ok {
+		a.Outcome = OutcomeInvalid
+		a.Explanation = fmt.Sprintf("availability: %q is not a %s status in the catalog; nothing sent", req.Status, req.Destination.Label())
+		return Decision{State: st, Audit: a}
+	}
+	o := rules.Outcome{
+		Destination: req.Destination, Source: rules.SourceAvailability, Target: target, WhileOnContact: req.WhileOnContact,
+		Reason: fmt.Sprintf("session availability (%s) → %s", req.Reason, target),
+	}
+	r, cmd := st.resolve(o, ev, s, now)
+	a.Results = []Result{r}
+	a.Outcome = r.Outcome
+	a.Explanation = fmt.Sprintf("%s: %s: %s.", r.Destination.Label(), r.Outcome, r.Detail)
+	var cmds []Command
+	if cmd != nil {
+		cmd.Reason = req.Reason
+		if len(st.Pending) > 0 && st.Pending[len(st.Pending)-1].Command.ID == cmd.ID {
+			st.Pending[len(st.Pending)-1].Command.Reason = req.Reason
+		}
+		cmds = append(cmds, *cmd)
+	}
+	return Decision{Commands: cmds, State: st, Audit: a}
+}
+
 // normalize fills zero or out-of-range settings with the defaults, so that Decide works on a
 // settings value the shell built by hand.
 func normalize(s config.Settings) config.Settings {
@@ -127,6 +164,18 @@ func (ev Event) problem() string {
 	switch {
 	case ev.ID == "":
 		return "missing event id"
+	case (ev.Kind == KindAvailability) != (ev.Availability != nil):
+		return "an availability request needs kind " + string(KindAvailability) + " and its availability field"
+	case ev.Availability != nil:
+		if ev.Availability.Destination != rules.Connect && ev.Availability.Destination != rules.Salesforce {
+			return "availability destination must be connect or salesforce"
+		}
+		if ev.Availability.Status == "" {
+			return "missing availability status"
+		}
+		if ev.Time.IsZero() {
+			return "missing event time"
+		}
 	case !ev.Kind.Valid():
 		return "unknown event kind " + strconv.Quote(string(ev.Kind))
 	case ev.Time.IsZero():

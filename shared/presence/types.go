@@ -119,7 +119,27 @@ const (
 	OriginWebhook Origin = "webhook"
 	// OriginPoll is a scheduled poll of either system.
 	OriginPoll Origin = "poll"
+	// OriginSession is session-driven availability (login, logout, session poll).
+	OriginSession Origin = "session"
 )
+
+// KindAvailability is the kind of an event that carries an AvailabilityRequest: a status to set
+// on one system because the user's Salesforce session began or ended. It is no rule source.
+const KindAvailability rules.EventKind = "session.availability"
+
+// AvailabilityRequest asks for one system's status to be set, through the same command path as
+// rule decisions: identity links, while-on-contact policy, echo suppression, acknowledgement
+// tracking, outbox and audit. No rule is evaluated.
+type AvailabilityRequest struct {
+	// Destination is the system to set.
+	Destination rules.Destination `json:"destination"`
+	// Status is a Connect status name, or a Salesforce DeveloperName or "Offline".
+	Status string `json:"status"`
+	// WhileOnContact is the Connect policy; empty means the settings' default.
+	WhileOnContact rules.Policy `json:"whileOnContact,omitempty"`
+	// Reason is why, such as "Logged out of Salesforce".
+	Reason string `json:"reason"`
+}
 
 // Event is a normalized event from either system.
 type Event struct {
@@ -140,6 +160,9 @@ type Event struct {
 	// CommandID is set when the source reports that a bridge command made this change (the
 	// console component does); it makes echo detection exact.
 	CommandID string `json:"commandId,omitempty"`
+	// Availability is set, with Kind KindAvailability, for a session-driven availability
+	// request.
+	Availability *AvailabilityRequest `json:"availability,omitempty"`
 }
 
 // ConnectSnapshot is the part of a Connect agent snapshot the bridge uses.

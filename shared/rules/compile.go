@@ -171,6 +171,31 @@ func (s *Set) SalesforceStatusByName(name string) (config.SalesforceStatus, bool
 	return st, ok
 }
 
+// TargetFor returns the target that sets dest to the status name (a Connect status name, or a
+// Salesforce DeveloperName or "Offline"), checked against the catalog as rule targets are:
+// Connect system states are never targets. It reports false for an unknown status.
+func (s *Set) TargetFor(dest Destination, name string) (Target, bool) {
+	switch dest {
+	case Connect:
+		if IsSystemState(name) {
+			return Target{}, false
+		}
+		if s != nil {
+			if _, ok := s.connect[name]; !ok {
+				return Target{}, false
+			}
+		}
+		return Target{Destination: Connect, ConnectStatus: name}, true
+	case Salesforce:
+		st, ok := s.SalesforceStatusByName(name)
+		if !ok {
+			return Target{}, false
+		}
+		return Target{Destination: Salesforce, SalesforceStatusID: st.ID, SalesforceStatus: st.DeveloperName, SalesforceOffline: st.IsOffline}, true
+	}
+	return Target{}, false
+}
+
 func offlineStatus() config.SalesforceStatus {
 	return config.SalesforceStatus{ID: OfflineStatusID, DeveloperName: Offline, Label: Offline, IsOffline: true}
 }

@@ -17,6 +17,9 @@ const (
 	SourceMapping Source = "mapping"
 	// SourceNone means neither a rule nor the mapping applies: nothing is sent.
 	SourceNone Source = "none"
+	// SourceAvailability means no evaluation took place: session-driven availability asked for
+	// the target directly (see presence.AvailabilityRequest).
+	SourceAvailability Source = "availability"
 )
 
 // Outcome is the decision for one destination.
