@@ -44,6 +44,7 @@ var functions = map[string]function{
 	},
 	"agent-events":   {invoke: invokeKinesis(app.AgentEvents)},
 	"presence-sweep": {invoke: invokeSchedule(app.PresenceSweep)},
+	"session-poll":   {invoke: invokeSchedule(app.SessionPoll)},
 }
 
 // plainHTTP adapts a handler builder that cannot fail.

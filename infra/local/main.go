@@ -3,9 +3,14 @@
 //
 //	go run ./infra/local [-addr 127.0.0.1:8080] [--config FILE]
 //	go run ./infra/local invoke <function> --event <file>
+//	go run ./infra/local scenario <file>
 //
 // invoke runs one function's real Lambda handler on an event file against the same embedded
 // stack, like `sam local invoke -e`, and prints the handler's response JSON on stdout.
+//
+// scenario plays a scripted day (infra/local/scenarios/presence-day.json) through the Connect
+// and Salesforce simulators and the real handlers on one scripted clock, and prints a timeline
+// of events, decisions and commands.
 package main
 
 import (
@@ -35,6 +40,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "invoke" {
 		return invoke(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "scenario" {
+		return scenarioCommand(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)

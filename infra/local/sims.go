@@ -46,7 +46,9 @@ type sims struct {
 	servers       []*http.Server
 }
 
-func startSims(seedFile string) (*sims, error) {
+// startSims starts both simulators from the seed file (empty: the embedded seed). now and newID,
+// when set, are the simulators' clock and the Connect simulator's id source.
+func startSims(seedFile string, now func() time.Time, newID func() string) (*sims, error) {
 	raw := sampleSeed
 	if seedFile != "" {
 		b, err := os.ReadFile(seedFile)
@@ -65,6 +67,7 @@ func startSims(seedFile string) (*sims, error) {
 		ClientID:              localSalesforceClientID,
 		ClientSecret:          localSalesforceClientSecret,
 		ClientCredentialsUser: localSalesforceUser,
+		Now:                   now,
 	})}
 	if len(seed.Salesforce) > 0 {
 		if err := s.salesforce.LoadSeed(bytes.NewReader(seed.Salesforce)); err != nil {
@@ -75,7 +78,7 @@ func startSims(seedFile string) (*sims, error) {
 	if len(connectSeed) == 0 {
 		connectSeed = []byte("{}")
 	}
-	cs, err := connectsim.NewFromJSON(connectSeed, connectsim.Options{})
+	cs, err := connectsim.NewFromJSON(connectSeed, connectsim.Options{Now: now, NewID: newID})
 	if err != nil {
 		return nil, fmt.Errorf("connect seed: %w", err)
 	}

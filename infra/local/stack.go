@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/omnibridge/omnibridge/shared/app"
 	"github.com/omnibridge/omnibridge/shared/apperr"
@@ -39,6 +40,13 @@ type stackOptions struct {
 	configFile string
 	seedFile   string
 	logOut     io.Writer
+	// now, when set, is the one clock of the whole stack: the simulators' timestamps, the
+	// handlers' decisions and the table's TTLs (the scenario runner scripts it). Nil is the wall
+	// clock.
+	now func() time.Time
+	// newID, when set, generates the Connect simulator's contact and event ids, for repeatable
+	// runs.
+	newID func() string
 }
 
 func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
@@ -57,7 +65,7 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 	if problems, _ := app.ValidateConfig(doc); len(problems) > 0 {
 		return nil, fmt.Errorf("config document: %v", problems)
 	}
-	sm, err := startSims(opts.seedFile)
+	sm, err := startSims(opts.seedFile, opts.now, opts.newID)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +84,10 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 		SalesforceSecretARN: localSalesforceSecretID, WebhookSecretARN: localWebhookSecretID,
 	}
 	deps := runtime.New(env, dynamolocal.Config(), runtime.NewLogger(opts.logOut, env.LogLevel))
+	if opts.now != nil {
+		deps.Now = opts.now
+		deps.Store = deps.Store.WithClock(opts.now)
+	}
 	deps.Secrets, err = localSecrets(sm.salesforceURL)
 	if err != nil {
 		sm.close()

@@ -48,6 +48,8 @@ type Options struct {
 	Caller func(*http.Request) string
 	// Simulator answers POST /simulate; nil leaves the route out.
 	Simulator Simulator
+	// SessionSimulator answers POST /simulate for session events; nil refuses them.
+	SessionSimulator SessionSimulator
 }
 
 // MaxBodyBytes bounds request bodies.

@@ -15,6 +15,8 @@ import (
 	"github.com/omnibridge/omnibridge/shared/engine"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
 	"github.com/omnibridge/omnibridge/shared/presence"
+	"github.com/omnibridge/omnibridge/shared/session"
+	"github.com/omnibridge/omnibridge/shared/sessionsync"
 	"github.com/omnibridge/omnibridge/shared/sfevents"
 )
 
@@ -25,6 +27,13 @@ type Simulator interface {
 
 var _ Simulator = (*engine.Simulator)(nil)
 
+// SessionSimulator decides a session event without side effects (*sessionsync.Simulator).
+type SessionSimulator interface {
+	Simulate(ctx context.Context, ev session.Event, state *session.State, at time.Time) (sessionsync.Simulation, error)
+}
+
+var _ SessionSimulator = (*sessionsync.Simulator)(nil)
+
 // SimulateRequest is the body of POST /simulate. Exactly one of ConnectEvent, SalesforceWebhook
 // and Event is set:
 //   - ConnectEvent is one record of the Connect agent event stream, exactly as Connect writes it
@@ -34,8 +43,14 @@ var _ Simulator = (*engine.Simulator)(nil)
 //   - Event is the engine's own event form, with ConnectUserID or SalesforceUserID naming the
 //     agent.
 //
+// Session events take SessionWebhook (a session webhook body with exactly one event) or
+// SessionEvent (session.Event, poll kinds included) instead, with SessionState in place of State.
+//
 // State, when set, replaces the stored agent state; At, when set, is the decision time.
 type SimulateRequest struct {
+	SessionWebhook    json.RawMessage      `json:"sessionWebhook,omitempty"`
+	SessionEvent      *session.Event       `json:"sessionEvent,omitempty"`
+	SessionState      *session.State       `json:"sessionState,omitempty"`
 	ConnectEvent      json.RawMessage      `json:"connectEvent,omitempty"`
 	SalesforceWebhook json.RawMessage      `json:"salesforceWebhook,omitempty"`
 	Event             *presence.Event      `json:"event,omitempty"`
@@ -66,7 +81,20 @@ const (
 	SimulateConnectEvent      SimulateRequestKind = "connectEvent"
 	SimulateSalesforceWebhook SimulateRequestKind = "salesforceWebhook"
 	SimulateEvent             SimulateRequestKind = "event"
+	SimulateSessionWebhook    SimulateRequestKind = "sessionWebhook"
+	SimulateSessionEvent      SimulateRequestKind = "sessionEvent"
 )
+
+// SessionSimulateResponse answers a session event: the decision (actions per target, the reason,
+// the audit record) and the state it was decided on.
+type SessionSimulateResponse struct {
+	Event         session.Event       `json:"event"`
+	StateSource   string              `json:"stateSource"`
+	ConfigVersion int64               `json:"configVersion"`
+	Decision      session.Decision    `json:"decision"`
+	SideEffects   string              `json:"sideEffects"`
+	Input         SimulateRequestKind `json:"input"`
+}
 
 func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
 	body, err := httpjson.ReadBody(w, r, MaxBodyBytes)
@@ -77,6 +105,10 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
 	req, err := decodeSimulateRequest(body)
 	if err != nil {
 		a.fail(w, r, err)
+		return
+	}
+	if len(req.SessionWebhook) > 0 || req.SessionEvent != nil {
+		a.simulateSession(w, r, req)
 		return
 	}
 	in, kind, err := simulateInput(req)
@@ -93,6 +125,47 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
 		Event: in.Event, ConnectUserID: in.ConnectUserID, SalesforceUserID: in.SalesforceUserID,
 		StateSource: sim.StateSource, ConfigVersion: sim.ConfigVersion, Decision: sim.Decision,
 		SideEffects: "none: nothing was written, sent or audited", Input: kind,
+	})
+}
+
+func (a *API) simulateSession(w http.ResponseWriter, r *http.Request, req SimulateRequest) {
+	if len(req.ConnectEvent) > 0 || len(req.SalesforceWebhook) > 0 || req.Event != nil || req.State != nil ||
+		(len(req.SessionWebhook) > 0 && req.SessionEvent != nil) {
+		a.fail(w, r, apperr.Invalidf([]apperr.Problem{{Path: "$", Message: "set exactly one of connectEvent, salesforceWebhook, event, sessionWebhook and sessionEvent; state goes with presence events, sessionState with session events"}},
+			"simulate request must carry exactly one event"))
+		return
+	}
+	if a.opts.SessionSimulator == nil {
+		a.fail(w, r, apperr.New(apperr.NotFound, "session simulation is not available here"))
+		return
+	}
+	kind := SimulateSessionEvent
+	var ev session.Event
+	if req.SessionEvent != nil {
+		ev = *req.SessionEvent
+	} else {
+		kind = SimulateSessionWebhook
+		b, err := sfevents.DecodeSession(req.SessionWebhook)
+		if err != nil {
+			a.fail(w, r, prefixProblems(err, "$.sessionWebhook"))
+			return
+		}
+		evs := b.Events()
+		if len(evs) != 1 {
+			a.fail(w, r, apperr.Invalidf([]apperr.Problem{{Path: "$.sessionWebhook.events", Message: "must hold exactly one event"}},
+				"simulate takes one session event at a time"))
+			return
+		}
+		ev = evs[0]
+	}
+	sim, err := a.opts.SessionSimulator.Simulate(r.Context(), ev, req.SessionState, req.At)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, SessionSimulateResponse{
+		Event: ev, StateSource: sim.StateSource, ConfigVersion: sim.ConfigVersion, Decision: sim.Decision,
+		SideEffects: "none: nothing was written, sent or audited (relevance to the user filter is not checked)", Input: kind,
 	})
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -20,6 +22,8 @@ import (
 	"github.com/omnibridge/omnibridge/shared/engine"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
 	"github.com/omnibridge/omnibridge/shared/presence"
+	"github.com/omnibridge/omnibridge/shared/session"
+	"github.com/omnibridge/omnibridge/shared/sessionsync"
 )
 
 // agentRecord returns the first record's data of a Kinesis sample in events/agent-events: one
@@ -68,8 +72,11 @@ func simulateAPI(t *testing.T) *adminapi.API {
 	if _, err := store.PutConfig(context.Background(), doc, 0, "test"); err != nil {
 		t.Fatal(err)
 	}
-	sim := engine.NewSimulator(store, engine.NewConfigSource(store, 0), engine.Options{})
-	return adminapi.New(store, adminapi.Options{Simulator: sim})
+	configs := engine.NewConfigSource(store, 0)
+	return adminapi.New(store, adminapi.Options{
+		Simulator:        engine.NewSimulator(store, configs, engine.Options{}),
+		SessionSimulator: sessionsync.NewSimulator(store, configs, nil),
+	})
 }
 
 func postSimulate(t *testing.T, api http.Handler, body any) *httptest.ResponseRecorder {
@@ -183,4 +190,55 @@ func TestSimulateRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSimulateSession(t *testing.T) {
+	api := simulateAPI(t)
+	active := &session.State{UserID: "0055e000003AbCdAAK", Active: true, At: time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)}
+	tests := []struct {
+		name    string
+		body    map[string]any
+		input   adminapi.SimulateRequestKind
+		outcome session.Outcome
+		targets []session.Target
+	}{
+		{name: "logout webhook switches off every target", body: map[string]any{"sessionWebhook": webhookBody(t, "session-logout.json"), "sessionState": active},
+			input: adminapi.SimulateSessionWebhook, outcome: session.OutcomeToggledOff,
+			targets: []session.Target{session.TargetDistribution, session.TargetOmniChannel, session.TargetConnect}},
+		{name: "login of an unknown user switches on", body: map[string]any{"sessionWebhook": webhookBody(t, "session-login.json")},
+			input: adminapi.SimulateSessionWebhook, outcome: session.OutcomeToggledOn,
+			targets: []session.Target{session.TargetDistribution, session.TargetOmniChannel}},
+		{name: "poll finding no session", input: adminapi.SimulateSessionEvent, outcome: session.OutcomeToggledOff,
+			body: map[string]any{"sessionState": active, "sessionEvent": session.Event{ID: "poll/1", Kind: session.KindPollInactive,
+				UserID: "0055e000003AbCdAAK", At: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), Source: session.SourcePoll}},
+			targets: []session.Target{session.TargetDistribution, session.TargetOmniChannel, session.TargetConnect}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := postSimulate(t, api, tc.body)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			var res adminapi.SessionSimulateResponse
+			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Input != tc.input || res.Decision.Audit.Outcome != tc.outcome {
+				t.Fatalf("input %s outcome %s: %s", res.Input, res.Decision.Audit.Outcome, res.Decision.Audit.Explanation)
+			}
+			var got []session.Target
+			for _, a := range res.Decision.Actions {
+				got = append(got, a.Target)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.targets) {
+				t.Errorf("targets %v, want %v", got, tc.targets)
+			}
+		})
+	}
+	t.Run("a session event and a presence event together", func(t *testing.T) {
+		rec := postSimulate(t, api, map[string]any{"sessionWebhook": webhookBody(t, "session-login.json"), "connectEvent": agentRecord(t, "login.json")})
+		if rec.Code != http.StatusBadRequest {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	})
 }

@@ -17,17 +17,20 @@ import (
 	"github.com/omnibridge/omnibridge/shared/engine"
 	"github.com/omnibridge/omnibridge/shared/rules"
 	"github.com/omnibridge/omnibridge/shared/runtime"
+	"github.com/omnibridge/omnibridge/shared/sessionsync"
 )
 
 // AdminAPI returns the admin API's HTTP handler.
 func AdminAPI(d *runtime.Deps) http.Handler {
-	sim := engine.NewSimulator(d.Store, engine.NewConfigSource(d.Store, ConfigRefresh), engine.Options{})
+	configs := engine.NewConfigSource(d.Store, ConfigRefresh)
+	sim := engine.NewSimulator(d.Store, configs, engine.Options{})
 	return adminapi.New(d.Store, adminapi.Options{
-		Validate:  ValidateConfig,
-		Commit:    d.Commit,
-		Logger:    d.Logger,
-		Caller:    iamCaller,
-		Simulator: sim,
+		Validate:         ValidateConfig,
+		Commit:           d.Commit,
+		Logger:           d.Logger,
+		Caller:           iamCaller,
+		Simulator:        sim,
+		SessionSimulator: sessionsync.NewSimulator(d.Store, configs, nil),
 	})
 }
 

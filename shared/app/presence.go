@@ -54,6 +54,11 @@ func Engine(ctx context.Context, d *runtime.Deps) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	return engineWith(d, sf)
+}
+
+// engineWith builds the presence engine over an existing Salesforce client.
+func engineWith(d *runtime.Deps, sf *salesforce.Client) (*engine.Engine, error) {
 	cn, err := Connect(d)
 	if err != nil {
 		return nil, err
@@ -65,7 +70,7 @@ func Engine(ctx context.Context, d *runtime.Deps) (*engine.Engine, error) {
 		ConnectUsers:    connectUsers{cn},
 		ConnectStatus:   connectStatus{cn},
 		Publisher:       presencePublisher{sf},
-	}, engine.Options{Logger: d.Logger})
+	}, engine.Options{Logger: d.Logger, Now: d.Now})
 }
 
 // KinesisHandler is a Kinesis event source mapping's handler with partial batch responses.
@@ -92,7 +97,11 @@ func PresenceSweep(ctx context.Context, d *runtime.Deps) (SweepHandler, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, _ events.EventBridgeEvent) (engine.SweepReport, error) {
-		rep, err := eng.Sweep(ctx, time.Now())
+		now := time.Now
+		if d.Now != nil {
+			now = d.Now
+		}
+		rep, err := eng.Sweep(ctx, now())
 		d.Logger.InfoContext(ctx, "presence sweep", "due", rep.Due, "expired", rep.Expired,
 			"outboxAgents", rep.OutboxAgents, "error", err)
 		return rep, err

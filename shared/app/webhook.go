@@ -13,12 +13,21 @@ import (
 )
 
 // SalesforceWebhook returns the salesforce-webhook function's HTTP handler: the HMAC-signed
-// pushes from the Salesforce org, applied through the presence engine.
+// pushes from the Salesforce org, presence events applied through the presence engine and
+// login/logout events through session-driven availability.
 func SalesforceWebhook(ctx context.Context, d *runtime.Deps) (http.Handler, error) {
 	if d.Env.WebhookSecretARN == "" {
 		return nil, fmt.Errorf("missing environment variable %s", runtime.EnvWebhookSecretARN)
 	}
-	eng, err := Engine(ctx, d)
+	sf, err := Salesforce(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engineWith(d, sf)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := sessionService(d, sf, eng)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +35,7 @@ func SalesforceWebhook(ctx context.Context, d *runtime.Deps) (http.Handler, erro
 	if err != nil {
 		return nil, err
 	}
-	return webhook.New(verifier, presenceProcessor{eng}, webhook.Options{Logger: d.Logger}), nil
+	return webhook.New(verifier, presenceProcessor{eng}, webhook.Options{Logger: d.Logger, Now: d.Now, Session: sessionProcessor{sessions}}), nil
 }
 
 // presenceProcessor applies webhook events through the engine.

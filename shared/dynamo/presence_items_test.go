@@ -2,8 +2,6 @@ package dynamo_test
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,21 +62,10 @@ func TestAgentItemVersions(t *testing.T) {
 
 	t.Run("concurrent writers: one wins", func(t *testing.T) {
 		cur, _ := s.GetAgent(ctx, "a1")
-		var wins atomic.Int32
-		var wg sync.WaitGroup
-		for range 8 {
-			wg.Go(func() {
-				if _, err := s.PutAgent(ctx, cur); err == nil {
-					wins.Add(1)
-				} else if !apperr.Is(err, apperr.Conflict) {
-					t.Errorf("PutAgent: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		if wins.Load() != 1 {
-			t.Errorf("%d writers won, want 1", wins.Load())
-		}
+		oneWins(t, 8, func(int) error {
+			_, err := s.PutAgent(ctx, cur)
+			return err
+		})
 	})
 }
 

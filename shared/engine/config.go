@@ -23,9 +23,15 @@ type Compiled struct {
 	Set *rules.Set
 	// Settings are the document's settings with zero values filled from config.Defaults.
 	Settings config.Settings
+	// Session is the session-driven availability section with its defaults filled; disabled
+	// when the document has none.
+	Session config.Session
 	// Warnings are the non-blocking problems Compile found.
 	Warnings []apperr.Problem
 }
+
+// Retention is how long audit entries are kept.
+func (c *Compiled) Retention() time.Duration { return c.retention() }
 
 // identityField returns the Salesforce User field links match on.
 func (c *Compiled) identityField() string {
@@ -123,7 +129,7 @@ func (c *ConfigSource) Current(ctx context.Context) (*Compiled, error) {
 		}
 		return nil, apperr.New(apperr.Internal, "stored config version %d does not compile: %s", v, strings.Join(msgs, "; "))
 	}
-	c.cur = &Compiled{Version: v, Set: set, Settings: fillSettings(doc.Settings), Warnings: set.Warnings()}
+	c.cur = &Compiled{Version: v, Set: set, Settings: fillSettings(doc.Settings), Session: doc.EffectiveSession(), Warnings: set.Warnings()}
 	c.checkedAt = now
 	return c.cur, nil
 }

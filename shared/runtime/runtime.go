@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -29,6 +30,9 @@ type Deps struct {
 	// in Lambda (cached per container), a fixed set in the local stack.
 	Secrets SecretSource
 	Commit  string
+	// Now is the clock handlers decide, sign-check and sweep by: time.Now in Lambda; the local
+	// stack's scenario runner sets a scripted one.
+	Now func() time.Time
 }
 
 // Load builds Deps from the process environment with the default AWS credential chain.
@@ -55,5 +59,6 @@ func New(env Env, cfg aws.Config, logger *slog.Logger) *Deps {
 		AWS:    cfg,
 		Store:  dynamo.New(dynamo.NewClient(cfg, env.DynamoEndpoint), env.Table),
 		Commit: BuildCommit(),
+		Now:    time.Now,
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/omnibridge/omnibridge/shared/runtime"
 )
@@ -201,6 +203,18 @@ func TestLoggerRedactsSecrets(t *testing.T) {
 		m := lines(t, &b)[0]
 		if m["agent"] != "a1" || m["eventId"] != "e1" || m["status"] != "Available" {
 			t.Fatalf("line %v", m)
+		}
+	})
+}
+
+func TestNewClock(t *testing.T) {
+	t.Run("New reads the wall clock", func(t *testing.T) {
+		d := runtime.New(runtime.Env{Table: "t"}, aws.Config{}, slog.New(slog.DiscardHandler))
+		if d.Now == nil {
+			t.Fatal("Now is nil")
+		}
+		if skew := time.Since(d.Now()); skew < 0 || skew > time.Minute {
+			t.Fatalf("Now is %v away from the wall clock", skew)
 		}
 	})
 }

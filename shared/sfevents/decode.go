@@ -91,7 +91,7 @@ var typeFields = map[Type][]field{
 }
 
 // presenceEvents is the presence contract's event table.
-var presenceEvents = contract[Type]{types: Types(), idField: "id", common: commonFields, typed: typeFields}
+var presenceEvents = contract[Type]{types: Types(), common: commonFields, typed: typeFields}
 
 // Decode parses and validates one webhook request body against contract v1.
 //
@@ -104,20 +104,10 @@ var presenceEvents = contract[Type]{types: Types(), idField: "id", common: commo
 //
 // User, org and work item ids are returned in 18-character form (see CaseSafeID).
 func Decode(body []byte) (Batch, error) {
-	var events []Event
-	firstIndex := map[string]int{}
-	env, err := decodeBatch(body, "presence webhook batch", func(d *decoder, i int, p string, raw json.RawMessage) {
-		e := d.event(p, raw)
-		e.Index = i
-		if e.ID != "" {
-			if j, dup := firstIndex[e.ID]; dup {
-				d.add(p+".id", "duplicate event id %q, also at $.events[%d]", e.ID, j)
-			} else {
-				firstIndex[e.ID] = i
-			}
-		}
-		events = append(events, e)
-	})
+	env, events, err := decodeEvents(body, "presence webhook batch", (*decoder).event,
+		func(d *decoder, p string, e *Event, _ Event, j int) {
+			d.add(p+".id", "duplicate event id %q, also at $.events[%d]", e.ID, j)
+		})
 	if err != nil {
 		return Batch{}, err
 	}
@@ -129,11 +119,9 @@ func Decode(body []byte) (Batch, error) {
 // compare them with the JSON Schema's "required" and "properties".
 type contract[T ~string] struct {
 	// types lists the event types in the contract's order, for messages.
-	types []T
-	// idField names the event id field, for messages about repeated ids.
-	idField string
-	common  []field
-	typed   map[T][]field
+	types  []T
+	common []field
+	typed  map[T][]field
 }
 
 // envelope is the batch header every contract shares (batchFields).
@@ -143,21 +131,38 @@ type envelope struct {
 	sentAt        time.Time
 }
 
-// decodeBatch checks the envelope shared by every contract and hands each element of the events
-// array to event, with its index and JSON path. It returns every problem found, the envelope's
-// and those event added, as one apperr.Invalid error that names the contract (what).
-func decodeBatch(body []byte, what string, event func(d *decoder, i int, p string, raw json.RawMessage)) (envelope, error) {
+// decodeEvents checks the envelope shared by every contract and reads each element of the events
+// array with event, given its index and JSON path. For an event whose id an earlier event of the
+// batch has, it calls repeat with that first event and its index: repeat reports the problem or
+// marks the event. It returns every problem found as one apperr.Invalid error that names the
+// contract (what).
+func decodeEvents[E interface{ eventID() string }](body []byte, what string,
+	event func(d *decoder, i int, p string, raw json.RawMessage) E,
+	repeat func(d *decoder, p string, e *E, first E, j int),
+) (envelope, []E, error) {
+	var events []E
+	firstIndex := map[string]int{}
 	d := &decoder{}
-	env := d.batch(body, event)
+	env := d.batch(body, func(d *decoder, i int, p string, raw json.RawMessage) {
+		e := event(d, i, p, raw)
+		if id := e.eventID(); id != "" {
+			if j, seen := firstIndex[id]; seen {
+				repeat(d, p, &e, events[j], j)
+			} else {
+				firstIndex[id] = i
+			}
+		}
+		events = append(events, e)
+	})
 	if len(d.problems) > 0 {
 		if d.dropped > 0 {
 			d.problems = append(d.problems, apperr.Problem{Path: "$", Message: fmt.Sprintf("%d more problem(s) not shown", d.dropped)})
 		}
 		first := d.problems[0]
-		return envelope{}, apperr.Invalidf(d.problems, "invalid %s: %d problem(s), first %s: %s",
+		return envelope{}, nil, apperr.Invalidf(d.problems, "invalid %s: %d problem(s), first %s: %s",
 			what, len(d.problems), first.Path, first.Message)
 	}
-	return env, nil
+	return env, events, nil
 }
 
 // decoder collects problems instead of stopping at the first, so one 400 response tells the
@@ -224,13 +229,15 @@ func (d *decoder) events(raw json.RawMessage, event func(d *decoder, i int, p st
 	}
 }
 
-func (d *decoder) event(p string, raw json.RawMessage) Event {
+func (e Event) eventID() string { return e.ID }
+
+func (d *decoder) event(i int, p string, raw json.RawMessage) Event {
 	v, ok := presenceEvents.fields(d, p, raw)
 	if !ok {
-		return Event{}
+		return Event{Index: i}
 	}
 	return Event{
-		ID: v["id"].s, Type: Type(v["type"].s), UserID: v["userId"].s, Time: v["time"].t,
+		Index: i, ID: v["id"].s, Type: Type(v["type"].s), UserID: v["userId"].s, Time: v["time"].t,
 		StatusID: v["statusId"].s, StatusDeveloperName: v["statusDeveloperName"].s, Channels: v["channels"].list,
 		CommandID:  v["commandId"].s,
 		WorkItemID: v["workItemId"].s, ServiceChannel: v["serviceChannel"].s,

@@ -225,20 +225,27 @@ func TestDecodeProblems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := sfevents.Decode([]byte(tt.body))
-			if !apperr.Is(err, apperr.Invalid) {
-				t.Fatalf("err = %v, want Invalid", err)
-			}
-			problems := apperr.ProblemsOf(err)
-			if len(problems) > sfevents.MaxProblems+1 {
-				t.Errorf("%d problems, more than MaxProblems+1", len(problems))
-			}
-			for _, w := range tt.want {
-				path, msg, _ := strings.Cut(w, ": ")
-				if !slices.ContainsFunc(problems, func(p apperr.Problem) bool { return p.Path == path && strings.Contains(p.Message, msg) }) {
-					t.Errorf("no problem %q in %v", w, problems)
-				}
-			}
+			wantProblems(t, err, tt.want)
 		})
+	}
+}
+
+// wantProblems checks that err is an Invalid error with a bounded list of problems that holds
+// each of want, written "path: message substring".
+func wantProblems(t *testing.T, err error, want []string) {
+	t.Helper()
+	if !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("err = %v, want Invalid", err)
+	}
+	problems := apperr.ProblemsOf(err)
+	if len(problems) > sfevents.MaxProblems+1 {
+		t.Errorf("%d problems, more than MaxProblems+1", len(problems))
+	}
+	for _, w := range want {
+		path, msg, _ := strings.Cut(w, ": ")
+		if !slices.ContainsFunc(problems, func(p apperr.Problem) bool { return p.Path == path && strings.Contains(p.Message, msg) }) {
+			t.Errorf("no problem %q in %v", w, problems)
+		}
 	}
 }
 

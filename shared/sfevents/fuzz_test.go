@@ -14,14 +14,7 @@ import (
 // a bounded list of problems, and that every accepted batch keeps the promises callers rely on:
 // indexes, 18-character user ids, unique ids and a time order that is a permutation.
 func FuzzDecode(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addSeeds(f, "*.json")
 	f.Add([]byte(`{"schemaVersion":"1","orgId":"00D5e000000Hkp2","sentAt":"2026-11-21T08:59:59Z","events":[{"id":"a","type":"logout","userId":"0055e000003abcdAAA","time":"2026-11-21T08:59:58.1+14:00"}]}`))
 	f.Add([]byte(`{"events":[{"type":"x","type":"logout","id":"","channels":[1,{}]}],"schemaVersion":null}`))
 	f.Add([]byte(`{"schemaVersion":"2"}`))
@@ -30,10 +23,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := sfevents.Decode(data)
 		if err != nil {
-			problems := apperr.ProblemsOf(err)
-			if !apperr.Is(err, apperr.Invalid) || len(problems) == 0 || len(problems) > sfevents.MaxProblems+1 {
-				t.Fatalf("error without code or with %d problems: %v", len(problems), err)
-			}
+			checkRejected(t, err)
 			return
 		}
 		if len(b.Events) == 0 || len(b.Events) > sfevents.MaxEvents || len(b.OrgID) != 18 {
@@ -66,4 +56,26 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// addSeeds adds the testdata files matching pattern to the fuzz corpus.
+func addSeeds(f *testing.F, pattern string) {
+	files, _ := filepath.Glob(filepath.Join("testdata", pattern))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
+
+// checkRejected checks a decoder's error: Invalid, with at least one problem and at most
+// MaxProblems plus the count of the rest.
+func checkRejected(t *testing.T, err error) {
+	t.Helper()
+	problems := apperr.ProblemsOf(err)
+	if !apperr.Is(err, apperr.Invalid) || len(problems) == 0 || len(problems) > sfevents.MaxProblems+1 {
+		t.Fatalf("error without code or with %d problems: %v", len(problems), err)
+	}
 }

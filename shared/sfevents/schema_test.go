@@ -13,10 +13,49 @@ import (
 	"github.com/omnibridge/omnibridge/shared/apperr"
 )
 
-const (
-	schemaPath = "../../infra/salesforce/contracts/presence-webhook.v1.schema.json"
-	samplesDir = "../../events/salesforce-webhook"
-)
+const samplesDir = "../../events/salesforce-webhook"
+
+// schemaCase is one contract as the schema tests see it: its published JSON Schema, the field
+// tables its decoder enforces, and its samples in events/salesforce-webhook.
+type schemaCase struct {
+	schemaPath string
+	types      []string
+	// fields returns every field an event of the type may have: the common ones and its own.
+	fields func(typ string) []field
+	decode func(body []byte) error
+	// isSample picks the contract's files among the samples; invalidSample must be rejected.
+	isSample      func(file string) bool
+	invalidSample string
+	// valid holds, per type, an event that uses every property and that the decoder accepts.
+	valid map[string]string
+}
+
+// tablesOf gives a contract's tables the string-typed shape schemaCase uses.
+func tablesOf[T ~string](c contract[T]) ([]string, func(string) []field) {
+	var types []string
+	for _, t := range c.types {
+		types = append(types, string(t))
+	}
+	return types, func(typ string) []field { return append(slices.Clone(c.common), c.typed[T(typ)]...) }
+}
+
+var presenceCase = func() schemaCase {
+	types, fields := tablesOf(presenceEvents)
+	return schemaCase{
+		schemaPath: "../../infra/salesforce/contracts/presence-webhook.v1.schema.json",
+		types:      types, fields: fields,
+		decode:        func(body []byte) error { _, err := Decode(body); return err },
+		isSample:      func(file string) bool { return !strings.HasPrefix(file, "session-") },
+		invalidSample: "invalid-body.json",
+		valid: map[string]string{
+			string(TypeStatusChanged):   `{"id":"e","type":"statusChanged","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","statusId":"0N5xx0000004CSO","statusDeveloperName":"Available","channels":["sfdc_phone"],"commandId":"c"}`,
+			string(TypeLogout):          `{"id":"e","type":"logout","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","commandId":"c"}`,
+			string(TypeWorkAccepted):    `{"id":"e","type":"workAccepted","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","workItemId":"5005e00000XyZwQ","serviceChannel":"Case_Channel"}`,
+			string(TypeWorkloadChanged): `{"id":"e","type":"workloadChanged","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","configuredCapacity":4,"previousWorkload":0,"newWorkload":1.5}`,
+			string(TypeCommandAck):      `{"id":"e","type":"commandAck","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","commandId":"c","result":"failed","reason":"console closed"}`,
+		},
+	}
+}()
 
 // objectSchema is the part of a JSON Schema object definition the agreement test reads.
 type objectSchema struct {
@@ -29,9 +68,9 @@ type schemaDoc struct {
 	Defs map[string]json.RawMessage `json:"$defs"`
 }
 
-func loadSchema(t *testing.T) (top objectSchema, perType map[Type]objectSchema) {
+func (c schemaCase) load(t *testing.T) (top objectSchema, perType map[string]objectSchema) {
 	t.Helper()
-	raw, err := os.ReadFile(schemaPath)
+	raw, err := os.ReadFile(c.schemaPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,10 +78,10 @@ func loadSchema(t *testing.T) (top objectSchema, perType map[Type]objectSchema) 
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatalf("schema: %v", err)
 	}
-	perType = map[Type]objectSchema{}
-	for _, ty := range Types() {
+	perType = map[string]objectSchema{}
+	for _, ty := range c.types {
 		var o objectSchema
-		if err := json.Unmarshal(doc.Defs[string(ty)], &o); err != nil || o.Properties == nil {
+		if err := json.Unmarshal(doc.Defs[ty], &o); err != nil || o.Properties == nil {
 			t.Fatalf("schema has no $defs.%s object (%v)", ty, err)
 		}
 		perType[ty] = o
@@ -65,8 +104,10 @@ func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s
 
 // TestSchemaAgreesWithDecoder compares the JSON Schema's "required" and "properties" with the
 // field tables Decode enforces, for the batch and for each event type.
-func TestSchemaAgreesWithDecoder(t *testing.T) {
-	top, perType := loadSchema(t)
+func TestSchemaAgreesWithDecoder(t *testing.T) { presenceCase.agreesWithDecoder(t) }
+
+func (c schemaCase) agreesWithDecoder(t *testing.T) {
+	top, perType := c.load(t)
 	t.Run("batch", func(t *testing.T) {
 		if got, want := sorted(top.Required), names(batchFields, true); !slices.Equal(got, want) {
 			t.Errorf("schema required %v, decoder %v", got, want)
@@ -75,9 +116,9 @@ func TestSchemaAgreesWithDecoder(t *testing.T) {
 			t.Errorf("schema properties %v, decoder %v", got, want)
 		}
 	})
-	for _, ty := range Types() {
-		t.Run(string(ty), func(t *testing.T) {
-			all := append(slices.Clone(commonFields), typeFields[ty]...)
+	for _, ty := range c.types {
+		t.Run(ty, func(t *testing.T) {
+			all := c.fields(ty)
 			s := perType[ty]
 			if got, want := sorted(s.Required), names(all, true); !slices.Equal(got, want) {
 				t.Errorf("schema required %v, decoder %v", got, want)
@@ -93,14 +134,17 @@ type sampleEnvelope struct {
 	Body string `json:"body"`
 }
 
-func loadSampleBodies(t *testing.T) map[string][]byte {
+func (c schemaCase) sampleBodies(t *testing.T) map[string][]byte {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(samplesDir, "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples in %s (%v)", samplesDir, err)
+	if err != nil {
+		t.Fatalf("samples in %s: %v", samplesDir, err)
 	}
 	out := map[string][]byte{}
 	for _, f := range files {
+		if !c.isSample(filepath.Base(f)) {
+			continue
+		}
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -111,19 +155,24 @@ func loadSampleBodies(t *testing.T) map[string][]byte {
 		}
 		out[filepath.Base(f)] = []byte(env.Body)
 	}
+	if len(out) == 0 {
+		t.Fatalf("no samples for %s in %s", filepath.Base(c.schemaPath), samplesDir)
+	}
 	return out
 }
 
 // TestSamplesAgreeWithSchema decodes every sample body and checks each event against the
 // schema's required and allowed keys for its type; invalid-body.json must be rejected.
-func TestSamplesAgreeWithSchema(t *testing.T) {
-	top, perType := loadSchema(t)
-	for name, body := range loadSampleBodies(t) {
+func TestSamplesAgreeWithSchema(t *testing.T) { presenceCase.samplesAgree(t) }
+
+func (c schemaCase) samplesAgree(t *testing.T) {
+	top, perType := c.load(t)
+	for name, body := range c.sampleBodies(t) {
 		t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
-			_, err := Decode(body)
-			if name == "invalid-body.json" {
+			err := c.decode(body)
+			if name == c.invalidSample {
 				if !apperr.Is(err, apperr.Invalid) {
-					t.Fatalf("invalid-body.json decoded: %v", err)
+					t.Fatalf("%s decoded: %v", name, err)
 				}
 				return
 			}
@@ -140,7 +189,7 @@ func TestSamplesAgreeWithSchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, ev := range evs {
-				var ty Type
+				var ty string
 				_ = json.Unmarshal(ev["type"], &ty)
 				s, ok := perType[ty]
 				if !ok {
@@ -169,15 +218,10 @@ func checkKeys(t *testing.T, path string, obj map[string]json.RawMessage, s obje
 
 // TestEveryRequiredFieldIsEnforced removes, one at a time, each field the schema requires from a
 // valid event of each type (and from the batch) and expects Decode to name exactly that field.
-func TestEveryRequiredFieldIsEnforced(t *testing.T) {
-	top, perType := loadSchema(t)
-	valid := map[Type]string{
-		TypeStatusChanged:   `{"id":"e","type":"statusChanged","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","statusId":"0N5xx0000004CSO","statusDeveloperName":"Available","channels":["sfdc_phone"],"commandId":"c"}`,
-		TypeLogout:          `{"id":"e","type":"logout","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","commandId":"c"}`,
-		TypeWorkAccepted:    `{"id":"e","type":"workAccepted","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","workItemId":"5005e00000XyZwQ","serviceChannel":"Case_Channel"}`,
-		TypeWorkloadChanged: `{"id":"e","type":"workloadChanged","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","configuredCapacity":4,"previousWorkload":0,"newWorkload":1.5}`,
-		TypeCommandAck:      `{"id":"e","type":"commandAck","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","commandId":"c","result":"failed","reason":"console closed"}`,
-	}
+func TestEveryRequiredFieldIsEnforced(t *testing.T) { presenceCase.requiredEnforced(t) }
+
+func (c schemaCase) requiredEnforced(t *testing.T) {
+	top, perType := c.load(t)
 	batch := func(ev map[string]json.RawMessage) map[string]json.RawMessage {
 		evs, _ := json.Marshal([]any{ev})
 		return map[string]json.RawMessage{
@@ -191,8 +235,7 @@ func TestEveryRequiredFieldIsEnforced(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = Decode(body)
-		return apperr.ProblemsOf(err)
+		return apperr.ProblemsOf(c.decode(body))
 	}
 	parse := func(t *testing.T, s string) map[string]json.RawMessage {
 		t.Helper()
@@ -202,9 +245,9 @@ func TestEveryRequiredFieldIsEnforced(t *testing.T) {
 		}
 		return m
 	}
-	for _, ty := range Types() {
-		t.Run(string(ty), func(t *testing.T) {
-			full := parse(t, valid[ty])
+	for _, ty := range c.types {
+		t.Run(ty, func(t *testing.T) {
+			full := parse(t, c.valid[ty])
 			if p := decode(t, batch(full)); p != nil {
 				t.Fatalf("the valid %s event is rejected: %v", ty, p)
 			}
@@ -212,7 +255,7 @@ func TestEveryRequiredFieldIsEnforced(t *testing.T) {
 				t.Fatalf("the valid event should use every property: has %v, schema %v", got, want)
 			}
 			for _, r := range perType[ty].Required {
-				ev := parse(t, valid[ty])
+				ev := parse(t, c.valid[ty])
 				delete(ev, r)
 				want := apperr.Problem{Path: "$.events[0]." + r, Message: "required"}
 				if got := decode(t, batch(ev)); !slices.Equal(got, []apperr.Problem{want}) {
@@ -223,7 +266,7 @@ func TestEveryRequiredFieldIsEnforced(t *testing.T) {
 				if slices.Contains(perType[ty].Required, k) {
 					continue
 				}
-				ev := parse(t, valid[ty])
+				ev := parse(t, c.valid[ty])
 				delete(ev, k)
 				if got := decode(t, batch(ev)); got != nil {
 					t.Errorf("without optional %s: %v", k, got)
@@ -233,7 +276,7 @@ func TestEveryRequiredFieldIsEnforced(t *testing.T) {
 	}
 	t.Run("batch", func(t *testing.T) {
 		for _, r := range top.Required {
-			doc := batch(parse(t, valid[TypeLogout]))
+			doc := batch(parse(t, c.valid[c.types[len(c.types)-1]]))
 			delete(doc, r)
 			want := apperr.Problem{Path: "$." + r, Message: "required"}
 			if got := decode(t, doc); !slices.Equal(got, []apperr.Problem{want}) {

@@ -3,10 +3,19 @@
 // the Salesforce side pushes to the bridge, how it is decoded and validated, and how each event
 // becomes a presence.Event or a command acknowledgement.
 //
-// The contract is also published as a JSON Schema (draft 2020-12) in
-// infra/salesforce/contracts/presence-webhook.v1.schema.json, for the Salesforce package that
-// produces it; a test keeps the two in agreement. This package is domain code: no net/http, no
-// AWS. Authentication and HTTP live in package webhook.
+// It is also the contract of the Salesforce session webhook (POST /webhooks/salesforce/session),
+// version 1 (DecodeSession): the org's login and logout events, forwarded as they happen so a
+// user's availability follows their Salesforce session without waiting for the AuthSession
+// poll. Logins come from a Login Flow action (Apex cannot subscribe to LoginEventStream), logouts
+// from an Apex trigger on LogoutEventStream; the optional fields carry those platform events'
+// own fields. Both contracts share the batch envelope (schemaVersion, orgId, sentAt, events),
+// its limits and the decoder's rules.
+//
+// The contracts are also published as JSON Schemas (draft 2020-12) in
+// infra/salesforce/contracts/presence-webhook.v1.schema.json and session-webhook.v1.schema.json,
+// for the Salesforce package that produces them; tests keep each in agreement with its decoder.
+// This package is domain code: no net/http, no AWS. Authentication and HTTP live in package
+// webhook.
 package sfevents
 
 import (

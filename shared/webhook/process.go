@@ -10,18 +10,34 @@ import (
 	"github.com/omnibridge/omnibridge/shared/sfevents"
 )
 
-// process applies a decoded batch: each agent's events in time order, one after another, and
-// different agents concurrently, at most opts.Concurrency at once. It returns the results in
-// input order and whether the batch must be retried.
-func (h *Handler) process(ctx context.Context, b sfevents.Batch) ([]EventResult, bool) {
-	results := make([]EventResult, len(b.Events))
+// job is one event of a batch, as the route hands it over to be processed.
+type job struct {
+	// index is the event's position in the request; id, typ and user identify it in results
+	// and logs.
+	index         int
+	id, typ, user string
+	// run applies the event. It is nil for an event settled without processing, whose result
+	// is settled.
+	run     func(context.Context) (Result, error)
+	settled Result
+}
+
+// process applies a decoded batch of n events, given as jobs in time order: each user's events
+// one after another, and different users concurrently, at most opts.Concurrency at once. It
+// returns the results in input order and whether the batch must be retried.
+func (h *Handler) process(ctx context.Context, n int, jobs []job) ([]EventResult, bool) {
+	results := make([]EventResult, n)
 	var order []string
-	byUser := map[string][]sfevents.Event{}
-	for _, e := range b.InTimeOrder() {
-		if _, ok := byUser[e.UserID]; !ok {
-			order = append(order, e.UserID)
+	byUser := map[string][]job{}
+	for _, j := range jobs {
+		if j.run == nil {
+			results[j.index] = EventResult{Index: j.index, ID: j.id, Type: j.typ, Outcome: j.settled.Outcome, Detail: j.settled.Detail}
+			continue
 		}
-		byUser[e.UserID] = append(byUser[e.UserID], e)
+		if _, ok := byUser[j.user]; !ok {
+			order = append(order, j.user)
+		}
+		byUser[j.user] = append(byUser[j.user], j)
 	}
 	var (
 		wg    sync.WaitGroup
@@ -45,18 +61,18 @@ func (h *Handler) process(ctx context.Context, b sfevents.Batch) ([]EventResult,
 	return results, retry
 }
 
-// processUser applies one agent's events in order. After a retryable failure the rest are
+// processUser applies one user's events in order. After a retryable failure the rest are
 // skipped: applying a later event first would make the failed one stale when it is retried.
-func (h *Handler) processUser(ctx context.Context, events []sfevents.Event, results []EventResult) (retry bool) {
-	for _, e := range events {
-		r := EventResult{Index: e.Index, ID: e.ID, Type: e.Type}
+func (h *Handler) processUser(ctx context.Context, jobs []job, results []EventResult) (retry bool) {
+	for _, j := range jobs {
+		r := EventResult{Index: j.index, ID: j.id, Type: j.typ}
 		if retry || ctx.Err() != nil {
-			r.Outcome, r.Detail = OutcomeSkipped, "not attempted: an earlier event of this agent failed or the request ended; retry the batch"
-			results[e.Index] = r
+			r.Outcome, r.Detail = OutcomeSkipped, "not attempted: an earlier event of this user failed or the request ended; retry the batch"
+			results[j.index] = r
 			retry = true
 			continue
 		}
-		res, err := h.apply(ctx, e)
+		res, err := h.run(ctx, j)
 		switch {
 		case err == nil:
 			r.Outcome, r.Detail = res.Outcome, res.Detail
@@ -67,26 +83,31 @@ func (h *Handler) processUser(ctx context.Context, events []sfevents.Event, resu
 			retry = true
 			r.Outcome, r.Detail = OutcomeError, apperr.MessageOf(err)
 			h.opts.Logger.ErrorContext(ctx, "salesforce webhook: event failed, batch will be retried",
-				"eventId", e.ID, "eventType", e.Type, "agent", e.UserID, "code", apperr.CodeOf(err), "err", err)
+				"eventId", j.id, "eventType", j.typ, "agent", j.user, "code", apperr.CodeOf(err), "err", err)
 		default:
 			r.Outcome, r.Detail = OutcomeRejected, apperr.MessageOf(err)
 			h.opts.Logger.WarnContext(ctx, "salesforce webhook: event rejected",
-				"eventId", e.ID, "eventType", e.Type, "agent", e.UserID, "code", apperr.CodeOf(err), "err", err)
+				"eventId", j.id, "eventType", j.typ, "agent", j.user, "code", apperr.CodeOf(err), "err", err)
 		}
-		results[e.Index] = r
+		results[j.index] = r
 	}
 	return retry
 }
 
-// apply hands one event to the processor. A panic in the processor would otherwise kill the
+// run hands one event to its processor. A panic in the processor would otherwise kill the
 // process from this goroutine, where net/http cannot recover it; it becomes a retryable error.
-func (h *Handler) apply(ctx context.Context, e sfevents.Event) (res Result, err error) {
+func (h *Handler) run(ctx context.Context, j job) (res Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			h.opts.Logger.Log(ctx, slog.LevelError, "salesforce webhook: processor panicked", "eventId", e.ID, "panic", fmt.Sprint(p))
+			h.opts.Logger.Log(ctx, slog.LevelError, "salesforce webhook: processor panicked", "eventId", j.id, "panic", fmt.Sprint(p))
 			res, err = Result{}, apperr.New(apperr.Internal, "processor panicked")
 		}
 	}()
+	return j.run(ctx)
+}
+
+// apply hands one presence event to the presence processor.
+func (h *Handler) apply(ctx context.Context, e sfevents.Event) (Result, error) {
 	if ack, ok := e.Ack(); ok {
 		return h.proc.Acknowledge(ctx, ack)
 	}

@@ -33,19 +33,22 @@ var sampleTime = time.Unix(1795251600, 0).UTC()
 // wrongSecret signs bad-signature.json: a plausible secret that is not the configured one.
 const wrongSecret = "not-the-omnibridge-webhook-secret"
 
-// samples maps each file in events/salesforce-webhook to the body it carries (from
-// shared/sfevents/testdata) and the secret it is signed with.
+// samples maps each file in events/salesforce-webhook to the route it is sent to, the body it
+// carries (from shared/sfevents/testdata) and the secret it is signed with.
 var samples = []struct {
-	file, body, secret string
+	file, path, body, secret string
 }{
-	{"status-changed.json", "status-changed.json", webhook.LocalSecret},
-	{"logout.json", "logout.json", webhook.LocalSecret},
-	{"work-accepted.json", "work-accepted.json", webhook.LocalSecret},
-	{"workload-changed.json", "workload-changed.json", webhook.LocalSecret},
-	{"command-ack.json", "command-ack.json", webhook.LocalSecret},
-	{"batch-mixed.json", "batch-mixed.json", webhook.LocalSecret},
-	{"bad-signature.json", "status-changed.json", wrongSecret},
-	{"invalid-body.json", "invalid-body.json", webhook.LocalSecret},
+	{"status-changed.json", webhook.Path, "status-changed.json", webhook.LocalSecret},
+	{"logout.json", webhook.Path, "logout.json", webhook.LocalSecret},
+	{"work-accepted.json", webhook.Path, "work-accepted.json", webhook.LocalSecret},
+	{"workload-changed.json", webhook.Path, "workload-changed.json", webhook.LocalSecret},
+	{"command-ack.json", webhook.Path, "command-ack.json", webhook.LocalSecret},
+	{"batch-mixed.json", webhook.Path, "batch-mixed.json", webhook.LocalSecret},
+	{"bad-signature.json", webhook.Path, "status-changed.json", wrongSecret},
+	{"invalid-body.json", webhook.Path, "invalid-body.json", webhook.LocalSecret},
+	{"session-login.json", webhook.SessionPath, "session-login.json", webhook.LocalSecret},
+	{"session-logout.json", webhook.SessionPath, "session-logout.json", webhook.LocalSecret},
+	{"session-mixed.json", webhook.SessionPath, "session-mixed.json", webhook.LocalSecret},
 }
 
 // envelope is an API Gateway HTTP API (payload 2.0) event with the fields, and field order, of
@@ -79,9 +82,9 @@ type envelope struct {
 	Body            string `json:"body"`
 }
 
-// buildSample wraps a compacted body the way API Gateway delivers a Salesforce callout, signed
-// as the Salesforce package signs it.
-func buildSample(t *testing.T, bodyFile, secret string) envelope {
+// buildSample wraps a compacted body the way API Gateway delivers a Salesforce callout to path,
+// signed as the Salesforce package signs it.
+func buildSample(t *testing.T, path, bodyFile, secret string) envelope {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(bodiesDir, bodyFile))
 	if err != nil {
@@ -96,8 +99,8 @@ func buildSample(t *testing.T, bodyFile, secret string) envelope {
 	const sourceIP = "13.108.0.10"
 	e := envelope{
 		Version:        "2.0",
-		RouteKey:       "POST " + webhook.Path,
-		RawPath:        webhook.Path,
+		RouteKey:       "POST " + path,
+		RawPath:        path,
 		RawQueryString: "",
 		Headers: map[string]string{
 			"content-length":                         strconv.Itoa(body.Len()),
@@ -114,8 +117,8 @@ func buildSample(t *testing.T, bodyFile, secret string) envelope {
 	}
 	rc := &e.RequestContext
 	rc.AccountID, rc.APIID, rc.DomainName, rc.DomainPrefix = "123456789012", "wbhk5678", host, "wbhk5678"
-	rc.HTTP.Method, rc.HTTP.Path, rc.HTTP.Protocol, rc.HTTP.SourceIP, rc.HTTP.UserAgent = http.MethodPost, webhook.Path, "HTTP/1.1", sourceIP, agent
-	rc.RequestID, rc.RouteKey, rc.Stage = "Kq3vXhL2IAMEbWw=", "POST "+webhook.Path, "$default"
+	rc.HTTP.Method, rc.HTTP.Path, rc.HTTP.Protocol, rc.HTTP.SourceIP, rc.HTTP.UserAgent = http.MethodPost, path, "HTTP/1.1", sourceIP, agent
+	rc.RequestID, rc.RouteKey, rc.Stage = "Kq3vXhL2IAMEbWw=", "POST "+path, "$default"
 	rc.Time, rc.TimeEpoch = "21/Nov/2026:09:00:00 +0000", sampleTime.UnixMilli()
 	return e
 }
@@ -126,7 +129,7 @@ func TestSamples(t *testing.T) {
 	for _, s := range samples {
 		t.Run(strings.TrimSuffix(s.file, ".json"), func(t *testing.T) {
 			path := filepath.Join(samplesDir, s.file)
-			want, err := json.MarshalIndent(buildSample(t, s.body, s.secret), "", "  ")
+			want, err := json.MarshalIndent(buildSample(t, s.path, s.body, s.secret), "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,6 +154,12 @@ func TestSamples(t *testing.T) {
 // hand the handler.
 func loadSample(t *testing.T, file string) *http.Request {
 	t.Helper()
+	return requestFromV2(t, loadSampleEvent(t, file))
+}
+
+// loadSampleEvent reads a sample as the API Gateway event the Lambda receives.
+func loadSampleEvent(t *testing.T, file string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(samplesDir, file))
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +168,7 @@ func loadSample(t *testing.T, file string) *http.Request {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
-	return requestFromV2(t, ev)
+	return ev
 }
 
 func requestFromV2(t *testing.T, ev events.APIGatewayV2HTTPRequest) *http.Request {

@@ -1,6 +1,8 @@
-// Package webhook serves the Salesforce presence webhook, POST /webhooks/salesforce/presence:
-// it authenticates the request's signature, decodes the batch (package sfevents), hands each
-// event to a PresenceProcessor in per-agent time order, and answers with one result per event.
+// Package webhook serves the Salesforce webhooks: presence, POST /webhooks/salesforce/presence,
+// and session, POST /webhooks/salesforce/session. For either it authenticates the request's
+// signature, decodes the batch (package sfevents), hands each event to the route's processor
+// (PresenceProcessor, SessionProcessor) in per-user time order, and answers with one result per
+// event.
 //
 // It answers 2xx only once every event has been processed, and 503 when any event failed in a
 // way a retry can fix, so Salesforce sends the batch again; the processor de-duplicates by event
@@ -20,11 +22,16 @@ import (
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
 	"github.com/omnibridge/omnibridge/shared/presence"
+	"github.com/omnibridge/omnibridge/shared/session"
 	"github.com/omnibridge/omnibridge/shared/sfevents"
 )
 
-// Path is the webhook's route.
+// Path is the presence webhook's route.
 const Path = "/webhooks/salesforce/presence"
+
+// SessionPath is the session webhook's route: Salesforce login and logout events (contract
+// sfevents.DecodeSession). It exists only when Options.Session is set.
+const SessionPath = "/webhooks/salesforce/session"
 
 // MaxBodyBytes bounds a request body (256 KiB); larger bodies get 413.
 const MaxBodyBytes = 256 << 10
@@ -44,6 +51,14 @@ type PresenceProcessor interface {
 	Acknowledge(ctx context.Context, ack sfevents.Ack) (Result, error)
 }
 
+// SessionProcessor applies Salesforce login and logout events. Like PresenceProcessor it must be
+// idempotent by event id, and its errors are retryable (503) or final in the same way.
+type SessionProcessor interface {
+	// ProcessSession applies one event: Source is session.SourceWebhook, Kind is KindLogin or
+	// KindLogout, and UserID is in 18-character form.
+	ProcessSession(ctx context.Context, ev session.Event) (Result, error)
+}
+
 // Result is what the processor did with one event.
 type Result struct {
 	// Outcome is a short code, usually a presence.Outcome ("applied", "echo", "duplicate", ...);
@@ -61,10 +76,13 @@ const (
 	OutcomeRejected = "rejected"
 	// OutcomeError: the processor failed in a way a retry may fix.
 	OutcomeError = "error"
-	// OutcomeSkipped: not attempted, because an earlier event of the same agent failed
+	// OutcomeSkipped: not attempted, because an earlier event of the same user failed
 	// retryably (applying a later event first would make the earlier one stale) or the request
 	// was cancelled.
 	OutcomeSkipped = "skipped"
+	// OutcomeDuplicate: not processed again, because the same event (same id) came earlier in the
+	// batch; the session contract allows such repeats.
+	OutcomeDuplicate = "duplicate"
 )
 
 // Options configure the handler.
@@ -73,8 +91,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock signatures are checked against; nil means time.Now.
 	Now func() time.Time
-	// Concurrency bounds how many agents are processed at once; DefaultConcurrency when zero.
+	// Concurrency bounds how many users are processed at once; DefaultConcurrency when zero.
 	Concurrency int
+	// Session applies the session webhook's events; when nil, SessionPath answers 404.
+	Session SessionProcessor
 }
 
 // Handler serves the webhook.
@@ -85,7 +105,8 @@ type Handler struct {
 	mux      *http.ServeMux
 }
 
-// New returns the webhook handler. verifier authenticates requests and proc applies events.
+// New returns the webhook handler. verifier authenticates requests to both routes, proc applies
+// presence events, and opts.Session, if set, session events.
 func New(verifier *Verifier, proc PresenceProcessor, opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -98,18 +119,24 @@ func New(verifier *Verifier, proc PresenceProcessor, opts Options) *Handler {
 	}
 	h := &Handler{verifier: verifier, proc: proc, opts: opts, mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST "+Path, h.presence)
+	if opts.Session != nil {
+		h.mux.HandleFunc("POST "+SessionPath, h.session)
+	}
 	return h
 }
 
-// ServeHTTP routes a request; other routes get a JSON 404, other methods on Path a JSON 405.
+// ServeHTTP routes a request; other routes get a JSON 404, other methods on a route a JSON 405.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := h.mux.Handler(r); pattern == "" {
-		if r.URL.Path == Path {
+		switch {
+		case r.URL.Path == SessionPath && h.opts.Session == nil:
+			h.fail(w, r, apperr.New(apperr.NotFound, "session-driven availability is not enabled on this bridge"))
+		case r.URL.Path == Path || r.URL.Path == SessionPath:
 			w.Header().Set("Allow", http.MethodPost)
-			h.fail(w, r, apperr.New(httpjson.MethodNotAllowed, "method %s is not allowed on %s", r.Method, Path))
-			return
+			h.fail(w, r, apperr.New(httpjson.MethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+		default:
+			h.fail(w, r, apperr.New(apperr.NotFound, "no route %s %s", r.Method, r.URL.Path))
 		}
-		h.fail(w, r, apperr.New(apperr.NotFound, "no route %s %s", r.Method, r.URL.Path))
 		return
 	}
 	h.mux.ServeHTTP(w, r)
@@ -117,11 +144,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // EventResult is one event's entry in the response, at the event's input index.
 type EventResult struct {
-	Index   int           `json:"index"`
-	ID      string        `json:"id"`
-	Type    sfevents.Type `json:"type"`
-	Outcome string        `json:"outcome"`
-	Detail  string        `json:"detail,omitempty"`
+	Index int    `json:"index"`
+	ID    string `json:"id"`
+	// Type is the event's type as sent: an sfevents.Type or sfevents.SessionType.
+	Type    string `json:"type"`
+	Outcome string `json:"outcome"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // Response is the body of 202 and 503 answers. Error is set only on 503.
@@ -131,8 +159,61 @@ type Response struct {
 }
 
 func (h *Handler) presence(w http.ResponseWriter, r *http.Request) {
+	if h.proc == nil {
+		h.fail(w, r, apperr.New(apperr.Internal, "webhook handler is not configured"))
+		return
+	}
+	h.serve(w, r, "presence", func(body []byte) (batch, error) {
+		b, err := sfevents.Decode(body)
+		if err != nil {
+			return batch{}, err
+		}
+		jobs := make([]job, 0, len(b.Events))
+		for _, e := range b.InTimeOrder() {
+			jobs = append(jobs, job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.UserID,
+				run: func(ctx context.Context) (Result, error) { return h.apply(ctx, e) }})
+		}
+		return batch{orgID: b.OrgID, events: len(b.Events), jobs: jobs}, nil
+	})
+}
+
+func (h *Handler) session(w http.ResponseWriter, r *http.Request) {
+	h.serve(w, r, "session", func(body []byte) (batch, error) {
+		b, err := sfevents.DecodeSession(body)
+		if err != nil {
+			return batch{}, err
+		}
+		jobs := make([]job, 0, len(b.Input))
+		for _, e := range b.Input {
+			if e.Repeat {
+				jobs = append(jobs, job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.UserID,
+					settled: Result{Outcome: OutcomeDuplicate, Detail: fmt.Sprintf("the same event as $.events[%d], processed once", e.RepeatOf)}})
+			}
+		}
+		for _, e := range b.InTimeOrder() {
+			ev := e.Session()
+			jobs = append(jobs, job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.UserID,
+				run: func(ctx context.Context) (Result, error) { return h.opts.Session.ProcessSession(ctx, ev) }})
+		}
+		return batch{orgID: b.OrgID, events: len(b.Input), jobs: jobs}, nil
+	})
+}
+
+// batch is a decoded request: its events as jobs, in time order.
+type batch struct {
+	orgID string
+	// events is how many events the request holds; each job names its index among them.
+	events int
+	jobs   []job
+}
+
+// serve is what every route does with a request: read the body, verify its signature, decode it
+// with decode, process its events and answer 202 with a result per event. When an event failed
+// in a way a retry can fix it answers 503 and releases the replay claim, so the identical signed
+// request may be sent again.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, contract string, decode func(body []byte) (batch, error)) {
 	ctx := r.Context()
-	if h.verifier == nil || h.proc == nil {
+	if h.verifier == nil {
 		h.fail(w, r, apperr.New(apperr.Internal, "webhook handler is not configured"))
 		return
 	}
@@ -149,12 +230,12 @@ func (h *Handler) presence(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	batch, err := sfevents.Decode(body)
+	b, err := decode(body)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	results, retry := h.process(ctx, batch)
+	results, retry := h.process(ctx, b.events, b.jobs)
 	status := http.StatusAccepted
 	resp := Response{Results: results}
 	if retry {
@@ -164,7 +245,7 @@ func (h *Handler) presence(w http.ResponseWriter, r *http.Request) {
 			h.opts.Logger.WarnContext(ctx, "salesforce webhook: could not release replay claim", "err", err)
 		}
 	}
-	h.opts.Logger.InfoContext(ctx, "salesforce webhook batch", "orgId", batch.OrgID, "events", len(batch.Events),
+	h.opts.Logger.InfoContext(ctx, "salesforce webhook batch", "contract", contract, "orgId", b.orgID, "events", b.events,
 		"status", status, "outcomes", countOutcomes(results))
 	httpjson.Write(w, status, resp)
 }

@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
@@ -595,15 +592,50 @@ func TestConcurrencyAcrossUsers(t *testing.T) {
 	})
 }
 
+// processorErrorCase is a case of the processor error tests: the event whose id ends in failID
+// fails with err, or panics, and the batch is answered with want and outcomes in input order.
+type processorErrorCase struct {
+	name     string
+	failID   string
+	err      error
+	panics   bool
+	want     int
+	outcomes []string
+}
+
+// fail is what the processor does for the event with the given id: nil unless it is failID's.
+func (c processorErrorCase) fail(id string) error {
+	if !strings.HasSuffix(id, c.failID) {
+		return nil
+	}
+	if c.panics {
+		panic("processor bug")
+	}
+	return c.err
+}
+
+// check checks the answer's status, outcomes and, on 503, its error.
+func (c processorErrorCase) check(t *testing.T, w *httptest.ResponseRecorder) response {
+	t.Helper()
+	if w.Code != c.want {
+		t.Fatalf("status %d, want %d: %s", w.Code, c.want, w.Body)
+	}
+	resp := decodeResponse(t, w)
+	var outcomes []string
+	for _, r := range resp.Results {
+		outcomes = append(outcomes, r.Outcome)
+	}
+	if !slices.Equal(outcomes, c.outcomes) {
+		t.Errorf("outcomes %v, want %v", outcomes, c.outcomes)
+	}
+	if c.want == http.StatusServiceUnavailable && (resp.Error == nil || resp.Error.Code != "unavailable") {
+		t.Errorf("503 error %+v", resp.Error)
+	}
+	return resp
+}
+
 func TestProcessorErrors(t *testing.T) {
-	tests := []struct {
-		name     string
-		failID   string // the event (last digit of its id) that fails
-		err      error
-		panics   bool
-		want     int
-		outcomes []string // input order, batch-mixed.json
-	}{
+	tests := []processorErrorCase{
 		{name: "retryable unavailable", failID: "1", err: apperr.New(apperr.Unavailable, "table throttled"), want: http.StatusServiceUnavailable,
 			// Agent A's later events (3, 4, 2) are skipped; agent B (6, 5) is processed.
 			outcomes: []string{"skipped", "error", "skipped", "skipped", "applied", "acknowledged"}},
@@ -617,44 +649,23 @@ func TestProcessorErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, nil)
-			fail := func(id string) error {
-				if !strings.HasSuffix(id, tt.failID) {
-					return nil
-				}
-				if tt.panics {
-					panic("processor bug")
-				}
-				return tt.err
-			}
 			f.proc.process = func(_ context.Context, _ string, ev presence.Event) (webhook.Result, error) {
-				if err := fail(ev.ID); err != nil {
+				if err := tt.fail(ev.ID); err != nil {
 					return webhook.Result{}, err
 				}
 				return webhook.Result{Outcome: "applied", Detail: "ok"}, nil
 			}
 			f.proc.ack = func(_ context.Context, a sfevents.Ack) (webhook.Result, error) {
-				if err := fail(a.EventID); err != nil {
+				if err := tt.fail(a.EventID); err != nil {
 					return webhook.Result{}, err
 				}
 				return webhook.Result{Outcome: "acknowledged", Detail: "ok"}, nil
 			}
-			w := f.do(loadSample(t, "batch-mixed.json"))
-			if w.Code != tt.want {
-				t.Fatalf("status %d, want %d: %s", w.Code, tt.want, w.Body)
-			}
-			resp := decodeResponse(t, w)
-			var outcomes []string
+			resp := tt.check(t, f.do(loadSample(t, "batch-mixed.json")))
 			for _, r := range resp.Results {
-				outcomes = append(outcomes, r.Outcome)
 				if r.Outcome == "error" && strings.Contains(r.Detail, "boom") {
 					t.Errorf("internal error text leaked: %+v", r)
 				}
-			}
-			if !slices.Equal(outcomes, tt.outcomes) {
-				t.Errorf("outcomes %v, want %v", outcomes, tt.outcomes)
-			}
-			if tt.want == http.StatusServiceUnavailable && (resp.Error == nil || resp.Error.Code != "unavailable") {
-				t.Errorf("503 error %+v", resp.Error)
 			}
 		})
 	}
@@ -729,16 +740,8 @@ func TestSamplesThroughLambdaAdapter(t *testing.T) {
 	tests := map[string]int{"batch-mixed.json": http.StatusAccepted, "bad-signature.json": http.StatusUnauthorized, "invalid-body.json": http.StatusBadRequest}
 	for file, want := range tests {
 		t.Run(strings.TrimSuffix(file, ".json"), func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(samplesDir, file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev events.APIGatewayV2HTTPRequest
-			if err := json.Unmarshal(raw, &ev); err != nil {
-				t.Fatal(err)
-			}
 			f := newFixture(t, nil)
-			resp, err := httpadapter.NewV2(f.h).ProxyWithContext(context.Background(), ev)
+			resp, err := httpadapter.NewV2(f.h).ProxyWithContext(context.Background(), loadSampleEvent(t, file))
 			if err != nil {
 				t.Fatal(err)
 			}

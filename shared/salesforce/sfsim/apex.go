@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // ActionResult is a Go handler's result for one input of an invocable action.
@@ -25,6 +27,116 @@ func (o *Org) RegisterAction(name string, h ActionHandler) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.actions[name] = h
+}
+
+// ActionRecorder is a ready-made invocable action for tests: it records every call and input,
+// succeeds by default, and fails the inputs whose key field holds a value it was told to fail,
+// each with its own error, so callers can check their handling of per-input failures. Register
+// its Handle method with RegisterAction. Ids match whether given in 15- or 18-character form.
+type ActionRecorder struct {
+	key string
+
+	mu     sync.Mutex
+	calls  int
+	inputs []map[string]any
+	fails  map[string]Error
+	output func(input map[string]any) map[string]any
+}
+
+// NewActionRecorder returns a recorder whose inputs are keyed by keyField, such as "userId".
+func NewActionRecorder(keyField string) *ActionRecorder {
+	return &ActionRecorder{key: keyField, fails: map[string]Error{}}
+}
+
+// recorderKey normalizes a key value: ids to their 15-character form, other values as text.
+func recorderKey(v any) string {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	if id, ok := normalizeID(s); ok {
+		return id
+	}
+	return s
+}
+
+// Fail makes the inputs whose key field equals one of keys fail with e from now on.
+func (a *ActionRecorder) Fail(e Error, keys ...string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, k := range keys {
+		a.fails[recorderKey(k)] = e
+	}
+}
+
+// Succeed makes the inputs with the given keys succeed again; no keys clears every failure.
+func (a *ActionRecorder) Succeed(keys ...string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(keys) == 0 {
+		clear(a.fails)
+	}
+	for _, k := range keys {
+		delete(a.fails, recorderKey(k))
+	}
+}
+
+// SetOutput sets the outputValues returned for each successful input; by default they are null,
+// as for an action without outputs.
+func (a *ActionRecorder) SetOutput(f func(input map[string]any) map[string]any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.output = f
+}
+
+// Handle is the ActionHandler.
+func (a *ActionRecorder) Handle(inputs []map[string]any) []ActionResult {
+	a.mu.Lock()
+	a.calls++
+	out := make([]ActionResult, len(inputs))
+	for i, in := range inputs {
+		a.inputs = append(a.inputs, maps.Clone(in))
+		if e, failed := a.fails[recorderKey(in[a.key])]; failed {
+			out[i] = ActionResult{Errors: []Error{e}}
+			continue
+		}
+		out[i] = ActionResult{IsSuccess: true}
+	}
+	output := a.output
+	a.mu.Unlock()
+	if output != nil { // outside the lock: it may call the recorder
+		for i, in := range inputs {
+			if out[i].IsSuccess {
+				out[i].OutputValues = output(maps.Clone(in))
+			}
+		}
+	}
+	return out
+}
+
+// Calls returns the number of action requests handled (each carries up to 200 inputs).
+func (a *ActionRecorder) Calls() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls
+}
+
+// Inputs returns a copy of every input received, in order, failed ones included.
+func (a *ActionRecorder) Inputs() []map[string]any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]map[string]any, len(a.inputs))
+	for i, in := range a.inputs {
+		out[i] = maps.Clone(in)
+	}
+	return out
+}
+
+// Reset forgets the recorded calls and inputs; failures stay.
+func (a *ActionRecorder) Reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls, a.inputs = 0, nil
 }
 
 type actionResponse struct {

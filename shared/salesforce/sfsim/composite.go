@@ -167,11 +167,7 @@ func (o *Org) snapshot() *snapshot {
 	}
 	for id, r := range o.byID {
 		s.byID[id] = r
-		v := make(map[string]any, len(r.f))
-		for fk, fv := range r.f {
-			v[fk] = fv
-		}
-		s.vals[r] = v
+		s.vals[r] = r.f // stored field maps are replaced, never mutated: no copy needed
 	}
 	return s
 }

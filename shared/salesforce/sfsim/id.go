@@ -6,18 +6,41 @@ import (
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// knownPrefixes are the real key prefixes of the objects Omnibridge touches; other types get
-// generated prefixes, as custom objects do in a real org.
-var knownPrefixes = map[string]string{
-	"user":                  "005",
-	"case":                  "500",
-	"contact":               "003",
-	"account":               "001",
-	"group":                 "00G",
-	"task":                  "00T",
-	"servicepresencestatus": "0N5",
-	"userservicepresence":   "0Hn",
-	"authsession":           "0Ak",
+// standardObject is a standard sObject type the simulator knows from the start, with its real
+// key prefix. Types with fields listed have them declared from the start, as in a real org, so a
+// query on an empty table succeeds instead of failing with INVALID_FIELD. The types stay
+// schemaless otherwise: Insert and API writes may add fields, as for any undeclared type.
+type standardObject struct {
+	name   string
+	prefix string
+	fields []string
+}
+
+// standardObjects are the standard objects Omnibridge touches, by lower-case name; other types
+// get generated prefixes, as custom objects do in a real org. Reference fields follow
+// Salesforce's naming (UsersId → relationship Users), which is how relationship paths resolve.
+var standardObjects = map[string]standardObject{
+	"user": {"User", "005", []string{"Username", "Name", "FirstName", "LastName", "Email", "Alias",
+		"IsActive", "ProfileId", "UserRoleId", "ManagerId", "Department", "Title", "UserType",
+		"FederationIdentifier", "TimeZoneSidKey"}},
+	"case":    {"Case", "500", nil},
+	"contact": {"Contact", "003", nil},
+	"account": {"Account", "001", nil},
+	"group":   {"Group", "00G", nil},
+	"task":    {"Task", "00T", nil},
+	"profile": {"Profile", "00e", []string{"Name", "UserType", "UserLicenseId", "Description"}},
+	"permissionset": {"PermissionSet", "0PS", []string{"Name", "Label", "Description", "IsOwnedByProfile",
+		"ProfileId", "NamespacePrefix", "PermissionSetGroupId"}},
+	"permissionsetassignment": {"PermissionSetAssignment", "0Pa", []string{"AssigneeId", "PermissionSetId",
+		"PermissionSetGroupId", "IsActive", "ExpirationDate"}},
+	"servicepresencestatus": {"ServicePresenceStatus", "0N5", []string{"DeveloperName", "MasterLabel", "Language"}},
+	// 0Hn is UserServicePresence's prefix; 0Bz belongs to AgentWork.
+	"userservicepresence": {"UserServicePresence", "0Hn", []string{"Name", "UserId", "OwnerId",
+		"ServicePresenceStatusId", "IsCurrentState", "IsAway", "StatusStartDate", "StatusEndDate",
+		"StatusDuration", "ConfiguredCapacity", "AtCapacityDuration", "AverageCapacity", "IdleDuration"}},
+	"authsession": {"AuthSession", "0Ak", []string{"UsersId", "SessionType", "LoginType", "UserType",
+		"NumSecondsValid", "SessionSecurityLevel", "SourceIp", "ParentId", "LoginHistoryId", "LoginGeoId",
+		"IsCurrent", "LogoutUrl"}},
 }
 
 // checksumAlphabet maps the 5-bit uppercase mask of each 5-character chunk to one suffix character.
@@ -49,8 +72,8 @@ func normalizeID(id string) (string, bool) {
 	if !isIDShape(id) {
 		return "", false
 	}
-	if len(id) == 15 {
-		return id, true
+	if len(id) == 15 || suffixMatches(id) { // the common cases need no copy
+		return id[:15], true
 	}
 	b := []byte(id[:15])
 	for chunk := range 3 {
@@ -77,12 +100,37 @@ func upper(c byte) byte {
 	return c
 }
 
+// suffixMatches reports whether an 18-character id's suffix encodes its first 15 characters'
+// case exactly, as CaseSafeID would write it.
+func suffixMatches(id string) bool {
+	for chunk := range 3 {
+		mask := 0
+		for j := range 5 {
+			if c := id[chunk*5+j]; c >= 'A' && c <= 'Z' {
+				mask |= 1 << j
+			}
+		}
+		if id[15+chunk] != checksumAlphabet[mask] {
+			return false
+		}
+	}
+	return true
+}
+
+// isBase62 marks the bytes an id may contain.
+var isBase62 = func() (t [256]bool) {
+	for i := range len(base62) {
+		t[base62[i]] = true
+	}
+	return t
+}()
+
 func isIDShape(s string) bool {
 	if len(s) != 15 && len(s) != 18 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(base62, s[i]) < 0 {
+		if !isBase62[s[i]] {
 			return false
 		}
 	}
@@ -99,18 +147,24 @@ func encode62(n uint64, width int) string {
 	return string(b)
 }
 
-// newID returns the next 15-character id with the given key prefix. "xx" stands for the
-// instance, as in Salesforce's documentation examples.
-func (o *Org) newID(prefix string) string {
-	o.nextID++
-	return prefix + "xx" + encode62(o.nextID, 10)
+// newID returns the next 15-character id with the given key prefix that no record holds and
+// taken (explicit ids about to be inserted) does not list. "xx" stands for the instance, as in
+// Salesforce's documentation examples.
+func (o *Org) newID(prefix string, taken map[string]bool) string {
+	for {
+		o.nextID++
+		id := prefix + "xx" + encode62(o.nextID, 10)
+		if o.byID[id] == nil && !taken[id] {
+			return id
+		}
+	}
 }
 
 // prefixFor returns the key prefix of an sObject type, generating one for unknown types:
 // custom objects get a0x-style prefixes and platform events e0x-style ones.
 func (o *Org) prefixFor(name string) string {
-	if p, ok := knownPrefixes[strings.ToLower(name)]; ok {
-		return p
+	if std, ok := standardObjects[strings.ToLower(name)]; ok {
+		return std.prefix
 	}
 	o.generated++
 	lead := "a"

@@ -5,11 +5,12 @@
 // the server's own URL as instance_url, so every later call lands on the simulator too.
 //
 // It implements the parts of the REST API Omnibridge uses, with Salesforce's wire formats: the
-// OAuth 2.0 JWT bearer and client credentials flows, a SOQL subset with relationship fields and
-// nextRecordsUrl paging, sObject CRUD, sObject Collections, composite, platform events (kept in an
-// event log), invocable Apex actions and Apex REST (both implemented by Go handlers). It records
-// every request, counts API calls, reports Sforce-Limit-Info, and injects latency and faults by
-// rule, so retry and refresh logic can be tested through the real HTTP stack.
+// OAuth 2.0 JWT bearer and client credentials flows, a SOQL subset with relationship fields,
+// semi-joins, anti-joins and nextRecordsUrl paging, sObject CRUD, sObject Collections,
+// composite, platform events (kept in an event log), invocable Apex actions and Apex REST (both
+// implemented by Go handlers). It records every request, counts API calls, reports
+// Sforce-Limit-Info, and injects latency and faults by rule, so retry and refresh logic can be
+// tested through the real HTTP stack.
 //
 // All methods are safe for concurrent use.
 package sfsim
@@ -61,7 +62,7 @@ type Kind string
 // The request kinds.
 const (
 	KindToken       Kind = "token"
-	KindQuery       Kind = "query"
+	KindQuery       Kind = "query" // one query page: the first, or one nextRecordsUrl fetch
 	KindSObject     Kind = "sobject"
 	KindCollections Kind = "collections"
 	KindComposite   Kind = "composite"
@@ -310,6 +311,15 @@ func (o *Org) Calls(kind Kind) int {
 		return o.total
 	}
 	return o.calls[kind]
+}
+
+// APIUsage returns the number of requests counted against the API allocation since New or the
+// last Reset, the figure Sforce-Limit-Info reports: every request except OAuth token requests.
+// A query costs one call per page: the first page and each nextRecordsUrl fetch.
+func (o *Org) APIUsage() int {
+	o.statsMu.Lock()
+	defer o.statsMu.Unlock()
+	return o.apiUsed
 }
 
 // Reset clears the request log, the call counters and the API usage. Data, tokens and rules stay.

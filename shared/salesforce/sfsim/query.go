@@ -105,13 +105,15 @@ func attributes(t *table, id, ver string) attrs {
 	return attrs{Type: t.name, URL: "/services/data/" + ver + "/sobjects/" + t.name + "/" + CaseSafeID(id)}
 }
 
-// accessor reads a field, possibly through lookups: hops are the lookup fields to follow (the
-// first in canonical form on the queried type, later ones resolved on whatever type the id
-// points to), relNames the JSON keys of the nested objects, and field the final field.
+// accessor reads a field, possibly through lookups: hops are the lookup fields to follow, lower
+// case (resolved on whatever type each id points to), relNames the JSON keys of the nested
+// objects, field the final field (canonical when it is on the queried type) and lower its lower
+// case form. Lower-case names make per-row lookups allocation-free.
 type accessor struct {
 	hops     []string
 	relNames []string
 	field    string
+	lower    string
 }
 
 // relationshipField maps a relationship name to its lookup field: Owner → OwnerId, Foo__r → Foo__c.
@@ -143,18 +145,68 @@ func compileField(t *table, f fieldPath) (accessor, *soqlError) {
 		if !ok {
 			return accessor{}, invalidField(t, f)
 		}
-		return accessor{field: c}, nil
+		return accessor{field: c, lower: strings.ToLower(c)}, nil
 	}
 	first, ok := t.fields[strings.ToLower(relationshipField(f.parts[0]))]
 	if !ok {
 		return accessor{}, invalidField(t, f)
 	}
-	a := accessor{hops: []string{first}, relNames: []string{relationshipName(first)}, field: f.parts[len(f.parts)-1]}
+	last := f.parts[len(f.parts)-1]
+	a := accessor{hops: []string{strings.ToLower(first)}, relNames: []string{relationshipName(first)}, field: last, lower: strings.ToLower(last)}
 	for _, rel := range f.parts[1 : len(f.parts)-1] {
-		a.hops = append(a.hops, relationshipField(rel))
+		a.hops = append(a.hops, strings.ToLower(relationshipField(rel)))
 		a.relNames = append(a.relNames, rel)
 	}
 	return a, nil
+}
+
+// isReference reports whether a field can take part in a semi-join: Id, a standard reference
+// field (OwnerId, UsersId) or a custom field, which may be a lookup (the simulator has no schema
+// to tell).
+func isReference(field string) bool {
+	return strings.HasSuffix(field, "Id") || strings.HasSuffix(strings.ToLower(field), "__c")
+}
+
+// idKey returns the case-sensitive 15-character id a field of r holds, for set membership; the
+// record's own Id needs no parsing.
+func (o *Org) idKey(r *record, a *accessor) (string, bool) {
+	if len(a.hops) == 0 && a.lower == "id" {
+		return r.id, true
+	}
+	s, _ := o.value(r, a).(string)
+	return normalizeID(s)
+}
+
+// semiJoinSet runs a semi-join's sub-select once and returns the ids it selects.
+func (o *Org) semiJoinSet(sub *query) (map[string]struct{}, *soqlError) {
+	t := o.readTable(sub.from)
+	if t == nil || t.isEvent() {
+		return nil, unsupportedType(sub.from, sub.fromAt)
+	}
+	f := sub.fields[0]
+	a, err := compileField(t, f)
+	if err != nil {
+		return nil, err
+	}
+	if !isReference(a.field) {
+		return nil, malformed(f.pos, "semi join sub selects can only query id fields, cannot use: '%s'", f)
+	}
+	where := func(*record) bool { return true }
+	if sub.where != nil {
+		if where, err = o.compileExpr(t, sub.where); err != nil {
+			return nil, err
+		}
+	}
+	set := map[string]struct{}{}
+	for _, r := range t.recs {
+		if !where(r) {
+			continue
+		}
+		if id, ok := o.idKey(r, &a); ok {
+			set[id] = struct{}{}
+		}
+	}
+	return set, nil
 }
 
 // follow returns the record a lookup field of r points to.
@@ -173,7 +225,7 @@ func (o *Org) value(r *record, a *accessor) any {
 			return nil
 		}
 	}
-	return r.get(a.field)
+	return r.get(a.lower)
 }
 
 // compiled is a query bound to a table, ready to run.
@@ -186,9 +238,9 @@ type compiled struct {
 }
 
 func (o *Org) compile(q *query) (*compiled, *soqlError) {
-	t := o.table(q.from, false)
+	t := o.readTable(q.from)
 	if t == nil || t.isEvent() {
-		return nil, &soqlError{code: "INVALID_TYPE", pos: q.fromAt, msg: fmt.Sprintf("sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.from)}
+		return nil, unsupportedType(q.from, q.fromAt)
 	}
 	c := &compiled{q: q, t: t}
 	for _, f := range q.fields {
@@ -213,6 +265,10 @@ func (o *Org) compile(q *query) (*compiled, *soqlError) {
 		c.where = w
 	}
 	return c, nil
+}
+
+func unsupportedType(name string, pos int) *soqlError {
+	return &soqlError{code: "INVALID_TYPE", pos: pos, msg: fmt.Sprintf("sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", name)}
 }
 
 func (o *Org) compileExpr(t *table, e expr) (func(*record) bool, *soqlError) {
@@ -264,6 +320,17 @@ func (o *Org) compileExpr(t *table, e expr) (func(*record) bool, *soqlError) {
 			return nil, err
 		}
 		isID := strings.HasSuffix(a.field, "Id")
+		if set, ok := idSet(e.vals); ok && isID {
+			// A long id list (200 ids per query is common) becomes one lookup per row.
+			return func(r *record) bool {
+				id, ok := o.idKey(r, &a)
+				if !ok {
+					return e.not
+				}
+				_, in := set[id]
+				return in != e.not
+			}, nil
+		}
 		return func(r *record) bool {
 			v := o.value(r, &a)
 			for _, lit := range e.vals {
@@ -272,6 +339,26 @@ func (o *Org) compileExpr(t *table, e expr) (func(*record) bool, *soqlError) {
 				}
 			}
 			return e.not
+		}, nil
+	case semiJoinExpr:
+		a, err := compileField(t, e.field)
+		if err != nil {
+			return nil, err
+		}
+		if !isReference(a.field) {
+			return nil, malformed(e.field.pos, "The left operand of a semi join or anti join must be an id or reference field of %s: '%s'", t.name, e.field)
+		}
+		set, err := o.semiJoinSet(e.sub)
+		if err != nil {
+			return nil, err
+		}
+		return func(r *record) bool {
+			id, ok := o.idKey(r, &a)
+			if !ok {
+				return e.not // a null never matches, so NOT IN keeps it, as with a literal list
+			}
+			_, in := set[id]
+			return in != e.not
 		}, nil
 	case likeExpr:
 		a, err := compileField(t, e.field)
@@ -285,6 +372,22 @@ func (o *Org) compileExpr(t *table, e expr) (func(*record) bool, *soqlError) {
 		}, nil
 	}
 	return nil, malformed(0, "unsupported condition")
+}
+
+// idSet returns the 15-character forms of an IN list when every value is an id.
+func idSet(vals []literal) (map[string]struct{}, bool) {
+	set := make(map[string]struct{}, len(vals))
+	for _, v := range vals {
+		if v.kind != litString {
+			return nil, false
+		}
+		id, ok := normalizeID(v.s)
+		if !ok {
+			return nil, false
+		}
+		set[id] = struct{}{}
+	}
+	return set, true
 }
 
 func (e andExpr) list() []expr { return e.terms }
@@ -591,11 +694,11 @@ func (o *Org) project(r row, c *compiled, ver string) *object {
 		if !ok {
 			continue
 		}
-		name := a.field
-		if canon, known := cur.src.t.fields[strings.ToLower(name)]; known {
-			name = canon
+		name, v := a.field, any(nil)
+		if canon, known := cur.src.t.fields[a.lower]; known {
+			name, v = canon, cur.src.f[canon]
 		}
-		cur.set(name, jsonValue(cur.src.get(name)))
+		cur.set(name, jsonValue(v))
 	}
 	return obj
 }

@@ -11,18 +11,39 @@ import (
 
 // The simulator's SOQL subset:
 //
-//	query   = SELECT (COUNT "(" ")" | field {"," field}) FROM name [WHERE cond]
-//	          [ORDER BY order {"," order}] [LIMIT int] [OFFSET int]
-//	field   = name {"." name}                      relationship paths: Owner.Name, Foo__r.Bar__c
-//	cond    = unary {AND unary} | unary {OR unary}  mixing AND and OR needs parentheses, as in SOQL
-//	unary   = NOT unary | "(" cond ")" | field op value | field [NOT] IN "(" value {"," value} ")"
-//	          | field LIKE string
-//	op      = "=" | "!=" | "<>" | "<" | ">" | "<=" | ">="
-//	value   = string | number | date | dateTime | NULL | TRUE | FALSE
-//	order   = field [ASC | DESC] [NULLS (FIRST | LAST)]
+//	query    = SELECT (COUNT "(" ")" | field {"," field}) FROM name [WHERE cond]
+//	           [ORDER BY order {"," order}] [LIMIT int] [OFFSET int]
+//	field    = name {"." name}                      relationship paths: Owner.Name, Foo__r.Bar__c
+//	cond     = unary {AND unary} | unary {OR unary}  mixing AND and OR needs parentheses, as in SOQL
+//	unary    = NOT unary | "(" cond ")" | field op value | field [NOT] IN "(" value {"," value} ")"
+//	           | field [NOT] IN "(" subquery ")" | field LIKE string
+//	subquery = SELECT field FROM name [WHERE cond]  semi-join (IN) or anti-join (NOT IN)
+//	op       = "=" | "!=" | "<>" | "<" | ">" | "<=" | ">="
+//	value    = string | number | date | dateTime | NULL | TRUE | FALSE
+//	order    = field [ASC | DESC] [NULLS (FIRST | LAST)]
 //
 // Keywords are case-insensitive. Strings take SOQL's escapes (\n \r \t \b \f \" \' \\ \uXXXX, and
 // \_ \% in LIKE patterns).
+//
+// Semi-joins and anti-joins obey Salesforce's restrictions, rejected as MALFORMED_QUERY with the
+// messages a real org gives where they are known:
+//   - at most two per query: "Maximum 2 semi join sub-selects are allowed";
+//   - none inside a sub-select: "Nesting of semi join sub-selects is not supported";
+//   - only as terms of the top-level AND: a term of a top-level OR gets "Semi join sub-selects are
+//     not allowed with the 'OR' operator", one inside a parenthesized OR "Semi join sub-selects are
+//     only allowed at the top level WHERE expressions and not in nested WHERE expressions.", one
+//     under NOT "Semi join sub-selects are not allowed with the 'NOT' operator" (write NOT IN);
+//   - the left operand is one Id or reference field of the queried object, with no relationship
+//     path;
+//   - the sub-select selects one Id or reference field, with no relationship path: "semi join sub
+//     selects can only query id fields, cannot use: 'Name'";
+//   - it queries another object than the outer query: "The inner and outer selects should not be on
+//     the same object type", and not an activity object: "Entity 'Task' is not supported for semi
+//     join inner selects";
+//   - it takes no ORDER BY, LIMIT or OFFSET, and selects no COUNT().
+//
+// Without a schema, a reference field is one whose name ends in "Id" (OwnerId, UsersId) or a
+// custom field (__c). A sub-select runs once per query, into a set of ids.
 
 type tokKind int
 
@@ -304,14 +325,22 @@ type (
 		field   fieldPath
 		pattern string // decoded, with \% and \_ still escaped
 	}
+	// semiJoinExpr is field [NOT] IN (SELECT ...): a semi-join, or with not an anti-join.
+	semiJoinExpr struct {
+		field fieldPath
+		not   bool
+		sub   *query // one field, no ORDER BY, LIMIT or OFFSET
+		at    int    // position of the sub-select's SELECT
+	}
 )
 
-func (andExpr) isExpr()  {}
-func (orExpr) isExpr()   {}
-func (notExpr) isExpr()  {}
-func (cmpExpr) isExpr()  {}
-func (inExpr) isExpr()   {}
-func (likeExpr) isExpr() {}
+func (andExpr) isExpr()      {}
+func (orExpr) isExpr()       {}
+func (notExpr) isExpr()      {}
+func (cmpExpr) isExpr()      {}
+func (inExpr) isExpr()       {}
+func (likeExpr) isExpr()     {}
+func (semiJoinExpr) isExpr() {}
 
 type orderItem struct {
 	field     fieldPath
@@ -348,7 +377,14 @@ func parseQuery(src string) (*query, *soqlError) {
 		return nil, err
 	}
 	p := &parser{toks: toks}
-	return p.query()
+	q, err := p.query()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSemiJoins(q); err != nil {
+		return nil, err
+	}
+	return q, nil
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -602,6 +638,17 @@ func (p *parser) inList(f fieldPath, not bool) (expr, *soqlError) {
 	if _, err := p.expect(tLParen); err != nil {
 		return nil, err
 	}
+	if p.isKeyword("SELECT") {
+		at := p.peek().pos
+		sub, err := p.subquery()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect(tRParen); err != nil {
+			return nil, err
+		}
+		return semiJoinExpr{field: f, not: not, sub: sub, at: at}, nil
+	}
 	e := inExpr{field: f, not: not}
 	for {
 		v, err := p.value()
@@ -618,6 +665,124 @@ func (p *parser) inList(f fieldPath, not bool) (expr, *soqlError) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// subquery parses a semi-join's sub-select: one field, FROM and an optional WHERE. Anything
+// else before the closing parenthesis (a second field, ORDER BY, LIMIT) is an unexpected token.
+func (p *parser) subquery() (*query, *soqlError) {
+	q := &query{limit: -1}
+	if err := p.expectKeyword("SELECT"); err != nil {
+		return nil, err
+	}
+	f, err := p.field()
+	if err != nil {
+		return nil, err
+	}
+	q.fields = []fieldPath{f}
+	if err := p.expectKeyword("FROM"); err != nil {
+		return nil, err
+	}
+	from, err := p.name()
+	if err != nil {
+		return nil, err
+	}
+	q.from, q.fromAt = from.text, from.pos
+	if p.acceptKeyword("WHERE") {
+		if q.where, err = p.cond(); err != nil {
+			return nil, err
+		}
+	}
+	return q, nil
+}
+
+// maxSemiJoins is Salesforce's limit of semi-join and anti-join sub-selects per query.
+const maxSemiJoins = 2
+
+// joinPlace is where a semi-join sits in the WHERE tree, which decides whether SOQL allows it.
+type joinPlace int
+
+const (
+	placeTop    joinPlace = iota // a term of the top-level AND (or the whole WHERE)
+	placeOr                      // a term of the top-level OR
+	placeNested                  // inside a parenthesized OR
+	placeNot                     // under NOT
+)
+
+type joinUse struct {
+	e     semiJoinExpr
+	place joinPlace
+}
+
+// collectJoins lists the semi-joins of a WHERE tree in source order with their places.
+func collectJoins(e expr, place joinPlace, root bool, out *[]joinUse) {
+	switch e := e.(type) {
+	case semiJoinExpr:
+		*out = append(*out, joinUse{e, place})
+	case andExpr:
+		inner := place
+		if place == placeOr {
+			inner = placeNested
+		}
+		for _, x := range e.terms {
+			collectJoins(x, inner, false, out)
+		}
+	case orExpr:
+		inner := placeNested
+		switch {
+		case place == placeNot:
+			inner = placeNot
+		case root:
+			inner = placeOr
+		}
+		for _, x := range e.terms {
+			collectJoins(x, inner, false, out)
+		}
+	case notExpr:
+		collectJoins(e.x, placeNot, false, out)
+	}
+}
+
+// unsupportedInner are the objects a semi-join sub-select cannot query (tag objects, named
+// <Object>Tag, too).
+var unsupportedInner = map[string]bool{"activityhistory": true, "attachment": true, "event": true,
+	"eventattendee": true, "note": true, "openactivity": true, "task": true}
+
+// checkSemiJoins applies SOQL's structural rules for semi-joins and anti-joins.
+func checkSemiJoins(q *query) *soqlError {
+	var joins []joinUse
+	collectJoins(q.where, placeTop, true, &joins)
+	for i, j := range joins {
+		var nested []joinUse
+		collectJoins(j.e.sub.where, placeTop, true, &nested)
+		if len(nested) > 0 {
+			return malformed(nested[0].e.at, "Nesting of semi join sub-selects is not supported")
+		}
+		switch j.place {
+		case placeOr:
+			return malformed(j.e.field.pos, "Semi join sub-selects are not allowed with the 'OR' operator")
+		case placeNested:
+			return malformed(j.e.field.pos, "Semi join sub-selects are only allowed at the top level WHERE expressions and not in nested WHERE expressions.")
+		case placeNot:
+			return malformed(j.e.field.pos, "Semi join sub-selects are not allowed with the 'NOT' operator")
+		}
+		if i == maxSemiJoins {
+			return malformed(j.e.at, "Maximum %d semi join sub-selects are allowed", maxSemiJoins)
+		}
+		if len(j.e.field.parts) > 1 {
+			return malformed(j.e.field.pos, "The left operand of a semi join or anti join must be an id or reference field of %s, without a relationship path: '%s'", q.from, j.e.field)
+		}
+		sub := j.e.sub
+		if f := sub.fields[0]; len(f.parts) > 1 {
+			return malformed(f.pos, "semi join sub selects can only query id fields, cannot use: '%s'", f)
+		}
+		if strings.EqualFold(sub.from, q.from) {
+			return malformed(sub.fromAt, "The inner and outer selects should not be on the same object type")
+		}
+		if low := strings.ToLower(sub.from); unsupportedInner[low] || strings.HasSuffix(low, "tag") {
+			return malformed(sub.fromAt, "Entity '%s' is not supported for semi join inner selects", sub.from)
+		}
+	}
+	return nil
 }
 
 func (p *parser) value() (literal, *soqlError) {

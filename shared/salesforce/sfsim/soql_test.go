@@ -262,6 +262,8 @@ func FuzzQueryParser(f *testing.F) {
 		"select subject from case where CreatedDate > 2026-11-21T10:00:00Z and Due_Date__c < 2026-11-22",
 		"SELECT Id FROM Case WHERE Subject = 'a\\'b\\u00e9\\n'",
 		"SELECT Owner.Manager.Name FROM Case WHERE Owner.Name != null",
+		"SELECT Subject FROM Case WHERE OwnerId IN (SELECT Id FROM User WHERE IsActive = true AND Manager.Name != null) AND OwnerId NOT IN (SELECT ManagerId FROM User)",
+		"SELECT Id FROM Case WHERE Status = 'New' OR (OwnerId IN (SELECT Id FROM User WHERE Id IN (SELECT ManagerId FROM User)))",
 	} {
 		f.Add(s)
 	}

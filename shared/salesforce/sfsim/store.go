@@ -66,28 +66,49 @@ func validName(s string) bool {
 }
 
 // table returns the table for an sObject type, creating it when create is set. Known standard
-// types exist from the start, as they do in a real org.
+// types exist from the start, as they do in a real org. It may store a table: call it under the
+// write lock.
 func (o *Org) table(name string, create bool) *table {
 	key := strings.ToLower(name)
 	if t, ok := o.types[key]; ok {
 		return t
 	}
-	_, known := knownPrefixes[key]
+	_, known := standardObjects[key]
 	if (!create && !known) || !validName(name) {
 		return nil
 	}
+	t := o.newTable(name)
+	o.types[key] = t
+	return t
+}
+
+// readTable returns the table a query reads, under the read lock: a standard type nothing has
+// been written to yet reads as an empty table with its standard fields, and is not stored.
+func (o *Org) readTable(name string) *table {
+	key := strings.ToLower(name)
+	if t, ok := o.types[key]; ok {
+		return t
+	}
+	if _, known := standardObjects[key]; known {
+		return o.newTable(name)
+	}
+	return nil
+}
+
+// newTable builds an empty table with the system fields and, for a standard type, its canonical
+// name and standard fields.
+func (o *Org) newTable(name string) *table {
+	std, known := standardObjects[strings.ToLower(name)]
 	t := &table{name: name, prefix: o.prefixFor(name), fields: map[string]string{}}
 	if known { // canonical spelling of a standard object, whatever the caller typed
-		for _, std := range []string{"User", "Case", "Contact", "Account", "Group", "Task", "ServicePresenceStatus", "UserServicePresence", "AuthSession"} {
-			if strings.EqualFold(std, name) {
-				t.name = std
-			}
-		}
+		t.name = std.name
 	}
 	for _, f := range systemFields {
 		t.addField(f)
 	}
-	o.types[key] = t
+	for _, f := range std.fields {
+		t.addField(f)
+	}
 	return t
 }
 
@@ -159,20 +180,82 @@ func lookupFold(m map[string]any, name string) (any, bool) {
 // characters) and the system timestamps; values may be nil, string, bool, any integer or float
 // type, json.Number or time.Time. Validation rules do not apply.
 func (o *Org) Insert(sObject string, fields map[string]any) (string, error) {
+	ids, err := o.InsertMany(sObject, []map[string]any{fields})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// InsertMany adds records of one sObject type from Go, as Insert does, and returns their
+// 18-character ids in order. It takes the org's lock once, so seeding tens of thousands of
+// records costs a fraction of a second. It is all or nothing: when a record is invalid, none is
+// inserted and the error names the record's index.
+func (o *Org) InsertMany(sObject string, records []map[string]any) ([]string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	t := o.table(sObject, true)
 	if t == nil {
-		return "", fmt.Errorf("sfsim: invalid sObject name %q", sObject)
+		return nil, fmt.Errorf("sfsim: invalid sObject name %q", sObject)
 	}
 	if t.isEvent() {
-		return "", fmt.Errorf("sfsim: %s is a platform event; publish it through the API", t.name)
+		return nil, fmt.Errorf("sfsim: %s is a platform event; publish it through the API", t.name)
 	}
-	w, e := o.prepare(t, nil, fields, true)
-	if e != nil {
-		return "", fmt.Errorf("sfsim: %s: %s", e.Code, e.Message)
+	writes := make([]*write, len(records))
+	var explicit map[string]bool // explicit Ids in this batch, which prepare cannot see yet
+	for i, fields := range records {
+		w, e := o.prepare(t, nil, fields, true)
+		if e == nil && w.id != "" {
+			if explicit == nil {
+				explicit = map[string]bool{}
+			}
+			if explicit[w.id] {
+				e = &Error{Code: "INVALID_ID_FIELD", Message: fmt.Sprintf("duplicate Id %q", CaseSafeID(w.id)), Fields: []string{"Id"}}
+			}
+			explicit[w.id] = true
+		}
+		if e != nil {
+			if len(records) == 1 {
+				return nil, fmt.Errorf("sfsim: %s: %s", e.Code, e.Message)
+			}
+			return nil, fmt.Errorf("sfsim: %s[%d]: %s: %s", t.name, i, e.Code, e.Message)
+		}
+		writes[i] = w
 	}
-	return CaseSafeID(o.commit(w)), nil
+	ids := make([]string, len(writes))
+	for i, w := range writes {
+		if w.id == "" { // generated ids must not take an explicit id of a later record
+			w.id = o.newID(t.prefix, explicit)
+		}
+		ids[i] = CaseSafeID(o.commit(w))
+	}
+	return ids, nil
+}
+
+// Delete removes records by their 15- or 18-character ids from Go, as DELETE
+// /sobjects/<Type>/<id> does through the API (an ended AuthSession, for instance). It is all or
+// nothing: when an id matches no record, nothing is deleted.
+func (o *Org) Delete(ids ...string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	doomed := make(map[*record]bool, len(ids))
+	for _, id := range ids {
+		id15, ok := normalizeID(id)
+		r := o.byID[id15]
+		if !ok || r == nil {
+			return fmt.Errorf("sfsim: delete: no record with id %q", id)
+		}
+		doomed[r] = true
+	}
+	tables := map[*table]bool{}
+	for r := range doomed {
+		delete(o.byID, r.id)
+		tables[r.t] = true
+	}
+	for t := range tables { // one pass per table, however many records go
+		t.recs = slices.DeleteFunc(t.recs, func(r *record) bool { return doomed[r] })
+	}
+	return nil
 }
 
 // Record returns the type and a copy of the fields of the record with the given 15- or
@@ -273,10 +356,11 @@ func (o *Org) ClearEvents() {
 
 // write is a validated create or update, ready to commit.
 type write struct {
-	t    *table
-	rec  *record // nil for a create
-	vals map[string]any
-	id   string // explicit id of a trusted create
+	t         *table
+	rec       *record // nil for a create
+	vals      map[string]any
+	id        string   // explicit id of a trusted create
+	newFields []string // fields the type does not have yet
 }
 
 // prepare validates fields for a create (rec nil) or update of t. trusted writes come from Go
@@ -297,6 +381,7 @@ func (o *Org) prepare(t *table, rec *record, fields map[string]any, trusted bool
 				return nil, &Error{Code: "INVALID_FIELD", Message: fmt.Sprintf("No such column '%s' on sobject of type %s", k, t.name), Fields: []string{k}}
 			}
 			canon = k
+			w.newFields = append(w.newFields, k)
 		}
 		nv, err := normValue(v)
 		if err != nil {
@@ -356,11 +441,18 @@ func (o *Org) prepare(t *table, rec *record, fields map[string]any, trusted bool
 // appended to the event log instead of stored.
 func (o *Org) commit(w *write) string {
 	now := o.now().UTC().Truncate(time.Millisecond)
-	for k := range w.vals {
-		w.t.addField(k)
+	for _, k := range w.newFields {
+		// Two records of one InsertMany batch may spell a new field differently; store it
+		// under the spelling the type adopted first.
+		if c := w.t.addField(k); c != k {
+			if _, clash := w.vals[c]; !clash {
+				w.vals[c] = w.vals[k]
+			}
+			delete(w.vals, k)
+		}
 	}
 	if w.t.isEvent() {
-		id := o.newID(w.t.prefix)
+		id := o.newID(w.t.prefix, nil)
 		uuid := newUUID()
 		o.replaySeq++
 		o.events = append(o.events, Event{Type: w.t.name, ID: CaseSafeID(id), ReplayID: o.replaySeq,
@@ -377,14 +469,15 @@ func (o *Org) commit(w *write) string {
 	}
 	id := w.id
 	if id == "" {
-		id = o.newID(w.t.prefix)
+		id = o.newID(w.t.prefix, nil)
 	}
 	o.seq++
 	rec := &record{id: id, t: w.t, seq: o.seq, f: w.vals}
 	rec.f["Id"] = CaseSafeID(id)
+	var stamp any = now // boxed once for the three fields
 	for _, f := range systemFields[1:] {
 		if _, set := rec.f[f]; !set {
-			rec.f[f] = now
+			rec.f[f] = stamp
 		}
 	}
 	w.t.recs = append(w.t.recs, rec)
