@@ -34,8 +34,8 @@ type function struct {
 var functions = map[string]function{
 	"admin-api": {
 		routes: []string{"/health", "/config", "/config/", "/audit", "/simulate"},
-		http:   plainHTTP(app.AdminAPI),
-		invoke: invokeHTTP(plainHTTP(app.AdminAPI)),
+		http:   app.AdminAPIHandler,
+		invoke: invokeHTTP(app.AdminAPIHandler),
 	},
 	"salesforce-webhook": {
 		routes: []string{"/webhooks/"},
@@ -45,11 +45,6 @@ var functions = map[string]function{
 	"agent-events":   {invoke: invokeKinesis(app.AgentEvents)},
 	"presence-sweep": {invoke: invokeSchedule(app.PresenceSweep)},
 	"session-poll":   {invoke: invokeSchedule(app.SessionPoll)},
-}
-
-// plainHTTP adapts a handler builder that cannot fail.
-func plainHTTP(build func(*runtime.Deps) http.Handler) func(context.Context, *runtime.Deps) (http.Handler, error) {
-	return func(_ context.Context, d *runtime.Deps) (http.Handler, error) { return build(d), nil }
 }
 
 // invokeHTTP runs an HTTP function's Lambda entry point (the API Gateway v2 proxy adapter, as in
