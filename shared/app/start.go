@@ -42,4 +42,6 @@ func HTTPFunction(build func(context.Context, *runtime.Deps) (http.Handler, erro
 }
 
 // AdminAPIHandler is AdminAPI in the builder form Start and the local stack take.
-func AdminAPIHandler(_ context.Context, d *runtime.Deps) (http.Handler, error) { return AdminAPI(d), nil }
+func AdminAPIHandler(_ context.Context, d *runtime.Deps) (http.Handler, error) {
+	return AdminAPI(d), nil
+}
