@@ -64,7 +64,8 @@ type sessionItem struct {
 	State   string `dynamodbav:"state"`
 }
 
-// decodeSession reads a stored item; it is (nil error, false) for an expired one.
+// decodeSession reads a stored item; it is (nil error, false) for an expired one. A corrupt
+// state still names its user (and version), so a caller streaming every state can skip it.
 func decodeSession(item map[string]types.AttributeValue, now int64) (SessionRecord, bool, error) {
 	if len(item) == 0 || expired(item, now) {
 		return SessionRecord{}, false, nil
@@ -75,7 +76,8 @@ func decodeSession(item map[string]types.AttributeValue, now int64) (SessionReco
 	}
 	rec := SessionRecord{Version: it.Version}
 	if err := json.Unmarshal([]byte(it.State), &rec.State); err != nil {
-		return SessionRecord{}, false, apperr.Wrap(apperr.Internal, err, "stored session of user %s is corrupt", it.SK)
+		return SessionRecord{State: session.State{UserID: it.SK}, Version: it.Version}, false,
+			apperr.Wrap(apperr.Internal, err, "stored session of user %s is corrupt", it.SK)
 	}
 	rec.State.UserID = it.SK
 	return rec, true, nil

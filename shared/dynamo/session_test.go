@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -439,4 +440,32 @@ func TestGetSessions(t *testing.T) {
 			t.Errorf("GetSessions: %v, want invalid", err)
 		}
 	})
+}
+
+// TestSessionsStreamCorruptItem: a corrupt state yields an error that names its user, and the
+// stream goes on, so one bad item cannot stop a poll run.
+func TestSessionsStreamCorruptItem(t *testing.T) {
+	ctx := context.Background()
+	_, spy, direct := spyStore(t)
+	putSessions(t, direct, 3)
+	bad := sessionUser(1)
+	_, err := spy.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(direct.Table()), Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "SESSION"}, "sk": &types.AttributeValueMemberS{Value: bad},
+		"version": &types.AttributeValueMemberN{Value: "2"}, "at": &types.AttributeValueMemberS{Value: "2026-11-21T09:00:00.000000000Z"},
+		"active": &types.AttributeValueMemberBOOL{Value: true}, "state": &types.AttributeValueMemberS{Value: "{not json"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok, failed []string
+	for r, err := range direct.Sessions(ctx) {
+		if err != nil {
+			failed = append(failed, r.State.UserID)
+			continue
+		}
+		ok = append(ok, r.State.UserID)
+	}
+	if len(ok) != 2 || len(failed) != 1 || failed[0] != bad {
+		t.Fatalf("streamed %v, failed %v", ok, failed)
+	}
 }

@@ -90,6 +90,8 @@ func (s *Service) Poll(ctx context.Context) (Report, error) {
 			if rec.State.UserID == "" {
 				return rep, fmt.Errorf("read stored sessions: %w", err)
 			}
+			// Skipped this run, and not taken for a first sighting either.
+			delete(active, rec.State.UserID)
 			s.opts.Logger.WarnContext(ctx, "session: stored state unreadable", "user", rec.State.UserID, "err", err)
 			continue
 		}
@@ -138,7 +140,9 @@ func pollEvent(userID string, kind session.Kind, now, expires time.Time, p *sess
 	}
 }
 
-// observe applies a poll event and counts its outcome; a stored retry list is delivered too.
+// observe applies a poll event and counts its outcome; a stored retry list is delivered too:
+// the one the decision left, never the one read before it (a decision may drop retries, such as
+// a pending switch-on of a user who switched themselves off).
 func (s *Service) observe(ctx context.Context, cfg *engine.Compiled, d *delivery, rec dynamo.SessionRecord, ev session.Event, rep *Report) error {
 	res, err := s.apply(ctx, cfg, d, rec, ev)
 	if err != nil {
@@ -152,8 +156,8 @@ func (s *Service) observe(ctx context.Context, cfg *engine.Compiled, d *delivery
 	case session.OutcomeLeftOff:
 		rep.LeftOff++
 	}
-	if !res.queued && len(rec.State.Retry) > 0 {
-		return d.add(ctx, rec)
+	if !res.queued && len(res.rec.State.Retry) > 0 {
+		return d.add(ctx, res.rec)
 	}
 	return nil
 }
