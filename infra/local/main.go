@@ -8,9 +8,9 @@
 // invoke runs one function's real Lambda handler on an event file against the same embedded
 // stack, like `sam local invoke -e`, and prints the handler's response JSON on stdout.
 //
-// scenario plays a scripted day (infra/local/scenarios/presence-day.json) through the Connect
-// and Salesforce simulators and the real handlers on one scripted clock, and prints a timeline
-// of events, decisions and commands.
+// scenario plays a scripted day (infra/local/scenarios/presence-day.json, session-day.json)
+// through the Connect and Salesforce simulators and the real handlers on one scripted clock, and
+// prints a timeline of events, decisions and commands.
 package main
 
 import (

@@ -212,10 +212,39 @@ func TestInvoke(t *testing.T) {
 // TestInvokeEventFunctions runs each event-driven function on its samples against the local
 // stack: the response on stdout, and on stderr the calls the simulators recorded.
 func TestInvokeEventFunctions(t *testing.T) {
+	// A seed in which jdoe has a Salesforce session that began a minute ago.
+	loggedIn := func(t *testing.T) string {
+		var seed map[string]json.RawMessage
+		var sf map[string]map[string][]map[string]any
+		if err := json.Unmarshal(sampleSeed, &seed); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(seed["salesforce"], &sf); err != nil {
+			t.Fatal(err)
+		}
+		sf["records"]["AuthSession"] = []map[string]any{{
+			"UsersId": "0055e000003AbCdAAK", "SessionType": "UI", "LoginType": "Application", "NumSecondsValid": 7200,
+			"LastModifiedDate": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339),
+		}}
+		var err error
+		if seed["salesforce"], err = json.Marshal(sf); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := json.Marshal(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), "seed.json")
+		if err := os.WriteFile(p, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	tests := []struct {
 		name, function, event string
-		stdout                []string // substrings of the response JSON
-		calls                 []string // substrings of the recorded calls
+		seed                  func(t *testing.T) string // a --seed file, if any
+		stdout                []string                  // substrings of the response JSON
+		calls                 []string                  // substrings of the recorded calls
 	}{
 		{
 			name: "agent lunch publishes a presence command", function: "agent-events",
@@ -248,12 +277,36 @@ func TestInvokeEventFunctions(t *testing.T) {
 			event:  "presence-sweep/scheduled.json",
 			stdout: []string{`"Due": 0`},
 		},
+		{
+			name: "session poll with nobody logged in reads the relevant users' sessions and presence", function: "session-poll",
+			event:  "session-poll/scheduled.json",
+			stdout: []string{`"sessionRows": 0`, `"toggledOn": 0`, `"toggleCalls": 0`},
+			calls: []string{
+				"SELECT UsersId, LastModifiedDate, NumSecondsValid FROM AuthSession WHERE SessionType IN ('UI') AND LoginType IN ('Application') AND UsersId IN (SELECT Id FROM User WHERE IsActive = true AND Department = 'Support')",
+				"FROM UserServicePresence WHERE UserId IN (SELECT Id FROM User WHERE IsActive = true AND Department = 'Support')",
+			},
+		},
+		{
+			name: "session poll switches on a user it finds logged in", function: "session-poll",
+			event: "session-poll/scheduled.json", seed: loggedIn,
+			stdout: []string{`"activeUsers": 1`, `"toggledOn": 1`, `"toggled": 1`, `"toggleCalls": 1`, `"requested": 1`, `"failed": 0`},
+			calls: []string{
+				"POST  /services/data/v62.0/actions/custom/apex/Omnibridge_ToggleUsers",
+				`{"inputs":[{"online":true,"reason":"Logged in to Salesforce","userId":"0055e000003AbCdAAK"}]}`,
+				`"StatusId__c":"0N5xx0000004CSO"`,
+				"Inputs the invocable action Omnibridge_ToggleUsers received (the distribution toggle): 1",
+				`userId 0055e000003AbCdAAK, online true, reason "Logged in to Salesforce"`,
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			event := filepath.Join("..", "..", "events", tc.event)
-			if err := run(context.Background(), []string{"invoke", tc.function, "--event", event}, &out, &errOut); err != nil {
+			args := []string{"invoke", tc.function, "--event", filepath.Join("..", "..", "events", tc.event)}
+			if tc.seed != nil {
+				args = append(args, "--seed", tc.seed(t))
+			}
+			if err := run(context.Background(), args, &out, &errOut); err != nil {
 				t.Fatal(err)
 			}
 			if !json.Valid(out.Bytes()) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,8 +60,9 @@ import (
 // A step has an "at" time (HH:MM:SS, strictly increasing), an optional "note" and exactly one
 // action: "connect" (login, setStatus, logout, offer, accept, connect, hold, resume, miss,
 // reject, end, clear), "salesforce" (statusChanged, logout, workAccepted, workloadChanged,
-// console "open"/"closed") or "sweep". Agents are Connect usernames; contacts are names the
-// scenario gives them in "offer".
+// console "open"/"closed"), "sweep", or the session day's "session" (login, logout,
+// browserClosed, activity), "omni" (status) and "poll" (scenario_session.go). Agents are Connect
+// usernames; contacts are names the scenario gives them in "offer".
 
 // Delays the runner puts between an action and its consequences, so each happens at its own
 // instant on the scripted clock (events of one system must be strictly newer than the last).
@@ -87,16 +89,20 @@ type scenario struct {
 	Steps []scenarioStep
 }
 
-// scenarioStep is one step; exactly one of Connect, Salesforce and Sweep is set.
+// scenarioStep is one step; exactly one of Connect, Salesforce, Sweep, Session, Omni and Poll is
+// set.
 type scenarioStep struct {
 	Index      int
 	At         time.Time
 	Clock      string // the "at" text
 	Note       string
-	Agent      string // Connect username; empty for a sweep
+	Agent      string // Connect username; empty for a sweep or a poll
 	Connect    *connectStepAction
 	Salesforce *salesforceStepAction
 	Sweep      bool
+	Session    *sessionStepAction
+	Omni       *omniStepAction
+	Poll       bool
 }
 
 // connectStepAction is what the agent does in the CCP; exactly one field is set.
@@ -205,9 +211,10 @@ func parseScenario(raw []byte) (*scenario, error) {
 	if len(file.Steps) == 0 {
 		probs.add("steps", "required: at least one step")
 	}
-	contacts := map[string]bool{} // offered contact names
-	closed := map[string]bool{}   // agents whose console is closed
-	var last time.Time            // the latest valid step time
+	contacts := map[string]bool{}  // offered contact names
+	closed := map[string]bool{}    // agents whose console is closed
+	browser := map[string]string{} // agents' Salesforce session: "open", "closed" (browser) or none
+	var last time.Time             // the latest valid step time
 	for i, rawStep := range file.Steps {
 		path := fmt.Sprintf("steps[%d]", i)
 		st, ok := parseStep(rawStep, path, file.Agent, &probs)
@@ -230,8 +237,14 @@ func parseScenario(raw []byte) (*scenario, error) {
 			case sf.Console != nil:
 				closed[st.Agent] = *sf.Console == "closed"
 			case closed[st.Agent]:
-				probs.add(path+".salesforce", "the Omni-Channel console of %s is closed (a step with {\"console\": \"open\"} opens it again)", st.Agent)
+				probs.add(path+".salesforce", "the Omni-Channel console of %s is closed (a step with {\"console\": \"open\"} or a session login opens it again)", st.Agent)
 			}
+		}
+		if st.Omni != nil && closed[st.Agent] {
+			probs.add(path+".omni", "the Omni-Channel console of %s is closed (a step with {\"console\": \"open\"} or a session login opens it again)", st.Agent)
+		}
+		if st.Session != nil {
+			checkSessionOrder(st, path, browser, closed, &probs)
 		}
 		sc.Steps = append(sc.Steps, st)
 	}
@@ -258,14 +271,18 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 		Connect    *connectStepAction    `json:"connect"`
 		Salesforce *salesforceStepAction `json:"salesforce"`
 		Sweep      *bool                 `json:"sweep"`
+		Session    *sessionStepAction    `json:"session"`
+		Omni       *omniStepAction       `json:"omni"`
+		Poll       *bool                 `json:"poll"`
 	}
 	if kind := jsonKind(raw); kind != "an object" {
 		probs.add(path, "want an object with at and one action, got %s", kind)
 		return scenarioStep{}, false
 	}
 	decoded := decodeObject(raw, &w, path, probs)
-	st := scenarioStep{Clock: w.At, Note: w.Note, Agent: w.Agent, Connect: w.Connect, Salesforce: w.Salesforce}
-	if st.Agent == "" && w.Sweep == nil {
+	st := scenarioStep{Clock: w.At, Note: w.Note, Agent: w.Agent, Connect: w.Connect, Salesforce: w.Salesforce, Session: w.Session, Omni: w.Omni}
+	everyone := w.Sweep != nil || w.Poll != nil // actions that cover every agent
+	if st.Agent == "" && !everyone {
 		st.Agent = defaultAgent
 	}
 	needsAgent := func() bool {
@@ -277,7 +294,7 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 	}
 	if !decoded {
 		// An action that did not decode is not counted as missing.
-		if w.Sweep == nil {
+		if !everyone {
 			needsAgent()
 		}
 		return st, false
@@ -285,14 +302,14 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 	actions := setFields(&w)
 	switch len(actions) {
 	case 0:
-		probs.add(path, "names no action: give exactly one of connect, salesforce or sweep")
+		probs.add(path, "names no action: give exactly one of connect, salesforce, sweep, session, omni or poll")
 		return st, false
 	case 1:
 	default:
 		probs.add(path, "has %d actions (%s): a step takes exactly one", len(actions), strings.Join(actions, ", "))
 		return st, false
 	}
-	ok := w.Sweep != nil || needsAgent()
+	ok := everyone || needsAgent()
 	switch {
 	case w.Sweep != nil:
 		if !*w.Sweep {
@@ -305,10 +322,25 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 			ok = false
 		}
 		return st, ok
+	case w.Poll != nil:
+		if !*w.Poll {
+			probs.add(path+".poll", "must be true (leave the step out for no poll)")
+			ok = false
+		}
+		st.Poll = true
+		if w.Agent != "" {
+			probs.add(path+".agent", "a session poll covers every relevant user; leave agent out")
+			ok = false
+		}
+		return st, ok
 	case w.Connect != nil:
 		ok = checkConnectAction(w.Connect, path+".connect", probs) && ok
 	case w.Salesforce != nil:
 		ok = checkSalesforceAction(w.Salesforce, path+".salesforce", probs) && ok
+	case w.Session != nil:
+		ok = checkSessionAction(w.Session, path+".session", probs) && ok
+	case w.Omni != nil:
+		ok = checkOmniAction(w.Omni, path+".omni", probs) && ok
 	}
 	return st, ok
 }
@@ -473,6 +505,9 @@ func decodeObject(raw []byte, v any, path string, probs *scenarioProblems) bool 
 		}
 		i, known := fields[key]
 		switch {
+		case !known && len(fields) == 0:
+			probs.add(path, "unknown field %q (this takes no fields: give {})", key)
+			ok = false
 		case !known:
 			probs.add(path, "unknown field %q (want one of: %s)", key, strings.Join(jsonFields(v), ", "))
 			ok = false
@@ -640,6 +675,12 @@ func (st scenarioStep) describe() string {
 			what = "console " + *s.Console
 		}
 		return "[salesforce] " + st.Agent + " " + what
+	case st.Session != nil:
+		return "[session] " + st.Agent + " " + st.Session.describe()
+	case st.Omni != nil:
+		return "[omni] " + st.Agent + " status " + *st.Omni.Status + " (the org only: no webhook)"
+	case st.Poll:
+		return "[poll] session poll (AuthSession of relevant users, recent Omni-Channel presence)"
 	}
 	return "?"
 }
@@ -731,6 +772,9 @@ type scenarioOptions struct {
 	configFile, seedFile string
 	// explain prints whole explanations.
 	explain bool
+	// inspect, when set, is called with the stack after the last step, before it stops (tests
+	// read the simulators' records).
+	inspect func(*stack)
 }
 
 // scenarioAgent is one agent of the scenario, resolved in both systems.
@@ -740,6 +784,12 @@ type scenarioAgent struct {
 	salesforceID string // 18 characters; empty when unlinked
 	unlinked     error  // why no Salesforce user was found
 	consoleShut  bool
+
+	// sessions are the ids of the agent's AuthSession rows in sfsim.
+	sessions []string
+	// presenceRow is the id of the agent's current UserServicePresence row ("" when offline in
+	// Omni-Channel), and presenceStatus its DeveloperName.
+	presenceRow, presenceStatus string
 }
 
 // scenarioRunner plays one scenario against one stack.
@@ -763,6 +813,14 @@ type scenarioRunner struct {
 	agentEvents app.KinesisHandler
 	webhook     http.Handler
 	sweep       app.SweepHandler
+	poll        app.PollHandler
+
+	// presenceStatusID maps the org's ServicePresenceStatus DeveloperNames to their record ids,
+	// for the UserServicePresence rows the console writes.
+	presenceStatusID map[string]string
+	sessionSeq       int // session webhook events sent
+	// seenToggles counts the distribution toggle's inputs the timeline listed.
+	seenToggles int
 
 	// seenRecords and seenPlatform count the agent events fed to the stream and the platform
 	// events played by the console; seenRequests and shownPlatform what the timeline listed.
@@ -792,6 +850,7 @@ func runScenario(ctx context.Context, sc *scenario, opts scenarioOptions, out io
 		agents: map[string]*scenarioAgent{}, bySF: map[string]*scenarioAgent{}, byConnect: map[string]*scenarioAgent{},
 		connectStat: map[string]string{}, sfStatus: map[string]string{}, sfStatusID: map[string]string{},
 		contacts: map[string]string{}, contactName: map[string]string{}, printed: map[string]bool{},
+		presenceStatusID: map[string]string{},
 	}
 	if err := r.setup(ctx); err != nil {
 		return err
@@ -801,6 +860,9 @@ func runScenario(ctx context.Context, sc *scenario, opts scenarioOptions, out io
 		if err := r.play(ctx, step); err != nil {
 			return fmt.Errorf("steps[%d] at %s: %w", step.Index, step.Clock, err)
 		}
+	}
+	if opts.inspect != nil {
+		opts.inspect(st)
 	}
 	return nil
 }
@@ -821,6 +883,9 @@ func (r *scenarioRunner) setup(ctx context.Context) error {
 		return err
 	}
 	if r.sweep, err = app.PresenceSweep(ctx, d); err != nil {
+		return err
+	}
+	if r.poll, err = app.SessionPoll(ctx, d); err != nil {
 		return err
 	}
 	cn, err := app.Connect(d)
@@ -847,6 +912,9 @@ func (r *scenarioRunner) setup(ctx context.Context) error {
 			r.sfStatus[id18] = s.DeveloperName
 		}
 	}
+	if err := r.loadPresenceStatuses(ctx, sf); err != nil {
+		return err
+	}
 	field := r.cfg.Settings.Identity.SalesforceField
 	if field == "" {
 		field = config.Defaults().Identity.SalesforceField
@@ -867,8 +935,13 @@ func (r *scenarioRunner) setup(ctx context.Context) error {
 				}
 			}
 		}
-		if a := r.agents[step.Agent]; a != nil && a.unlinked != nil && step.Salesforce != nil && step.Salesforce.Console == nil {
+		if a := r.agents[step.Agent]; a != nil && a.unlinked != nil && (step.Salesforce != nil && step.Salesforce.Console == nil || step.Session != nil || step.Omni != nil) {
 			probs.add(path+".agent", "a Salesforce step needs the agent's Salesforce user: %v", a.unlinked)
+		}
+		if o := step.Omni; o != nil {
+			if _, ok := r.presenceStatusID[*o.Status]; !ok && *o.Status != engine.OfflineStatus {
+				probs.add(path+".omni.status", "%q is no ServicePresenceStatus DeveloperName in the seed (%s; Offline ends the presence)", *o.Status, strings.Join(sortedKeys(r.presenceStatusID), ", "))
+			}
 		}
 		if c := step.Connect; c != nil {
 			for _, s := range []*string{c.Login, c.SetStatus} {
@@ -891,6 +964,9 @@ func (r *scenarioRunner) setup(ctx context.Context) error {
 	r.seenRequests = len(r.st.sims.connect.Requests())
 	r.seenPlatform = len(r.st.sims.salesforce.Events())
 	r.shownPlatform = r.seenPlatform
+	if t := r.st.sims.toggles; t != nil {
+		r.seenToggles = len(t.Inputs())
+	}
 	return nil
 }
 
@@ -948,8 +1024,12 @@ func (r *scenarioRunner) header() {
 		fmt.Fprintf(r.out, "  agent %-8s Connect user %s, Salesforce user %s\n", a.username, a.connectID, sfUser)
 	}
 	s := r.cfg.Settings
-	fmt.Fprintf(r.out, "  config: %d rules, %d mappings; echo window %ds, command ack timeout %ds, loop guard %d crossings/%ds\n\n",
+	fmt.Fprintf(r.out, "  config: %d rules, %d mappings; echo window %ds, command ack timeout %ds, loop guard %d crossings/%ds\n",
 		len(r.cfg.Rules), len(r.cfg.StatusMappings), s.EchoWindowSeconds, s.CommandAckTimeoutSeconds, s.LoopGuard.MaxCrossings, s.LoopGuard.WindowSeconds)
+	if r.sc.usesSessions() {
+		fmt.Fprintf(r.out, "  %s\n", r.sessionHeader())
+	}
+	fmt.Fprintln(r.out)
 }
 
 // line prints one indented timeline line under a step.
@@ -977,6 +1057,12 @@ func (r *scenarioRunner) play(ctx context.Context, step scenarioStep) error {
 		err = r.salesforceAction(ctx, step)
 	case step.Sweep:
 		err = r.runSweep(ctx)
+	case step.Session != nil:
+		err = r.sessionAction(ctx, step)
+	case step.Omni != nil:
+		err = r.omniAction(step)
+	case step.Poll:
+		err = r.runPoll(ctx)
 	}
 	if err != nil {
 		return err
@@ -1091,9 +1177,16 @@ func (r *scenarioRunner) salesforceAction(ctx context.Context, step scenarioStep
 		}
 		return nil
 	case s.StatusChanged != nil:
+		// The org records the change (UserServicePresence) and the console pushes it.
+		if err := r.setPresence(a, *s.StatusChanged); err != nil {
+			return err
+		}
 		ev = r.newConsoleEvent(sfevents.TypeStatusChanged, a.salesforceID)
 		ev.StatusDeveloperName, ev.StatusID = *s.StatusChanged, r.sfStatusID[*s.StatusChanged]
 	case s.Logout != nil:
+		if err := r.setPresence(a, engine.OfflineStatus); err != nil {
+			return err
+		}
 		ev = r.newConsoleEvent(sfevents.TypeLogout, a.salesforceID)
 	case s.WorkAccepted != nil:
 		ev = r.newConsoleEvent(sfevents.TypeWorkAccepted, a.salesforceID)
@@ -1112,6 +1205,12 @@ func (r *scenarioRunner) salesforceAction(ctx context.Context, step scenarioStep
 // postConsole sends console events in one signed webhook request at the scripted time, through
 // the real salesforce-webhook handler, and reports results that are not plain successes.
 func (r *scenarioRunner) postConsole(ctx context.Context, evs ...consoleEvent) error {
+	return r.postWebhook(ctx, webhook.Path, evs)
+}
+
+// postWebhook sends events in one signed request to a route of the real salesforce-webhook
+// handler at the scripted time, and reports results that are not plain successes.
+func (r *scenarioRunner) postWebhook(ctx context.Context, path string, evs any) error {
 	body, err := json.Marshal(map[string]any{
 		"schemaVersion": sfevents.SchemaVersion, "orgId": scenarioOrgID,
 		"sentAt": r.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"), "events": evs,
@@ -1119,7 +1218,7 @@ func (r *scenarioRunner) postConsole(ctx context.Context, evs ...consoleEvent) e
 	if err != nil {
 		return err
 	}
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, webhook.Path, bytes.NewReader(body))
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(webhook.LocalSecret), r.clock.Now(), body))
 	rec := httptest.NewRecorder()
@@ -1213,6 +1312,12 @@ func (r *scenarioRunner) playConsole(ctx context.Context, cmds []map[string]any)
 		if a != nil && a.consoleShut {
 			r.line("console", "%s's console is closed: command %s (%s) is not applied or acknowledged", who, short(cmdID), r.sfStatusName(statusID))
 			continue
+		}
+		if a != nil {
+			name := r.sfStatusName(statusID)
+			if err := r.setPresence(a, name); err != nil {
+				return err
+			}
 		}
 		var echo consoleEvent
 		if statusID == engine.OfflineStatus {
@@ -1310,10 +1415,17 @@ func (r *scenarioRunner) collect(ctx context.Context) error {
 			entries = append(entries, es...)
 		}
 	}
-	slices.SortStableFunc(entries, func(x, y audit.Entry) int { return x.Time.Compare(y.Time) })
+	slices.SortStableFunc(entries, func(x, y audit.Entry) int {
+		if c := x.Time.Compare(y.Time); c != 0 {
+			return c
+		}
+		// A session decision comes before the availability requests it made at the same time.
+		return cmp.Compare(sessionRank(x), sessionRank(y))
+	})
 	for _, e := range entries {
 		r.printDecision(e)
 	}
+	r.printToggles()
 	reqs := r.st.sims.connect.Requests()
 	for _, q := range reqs[min(r.seenRequests, len(reqs)):] {
 		if q.Op != "PutUserStatus" {
@@ -1391,8 +1503,23 @@ type auditDetails struct {
 // (for an echo, the sentence naming the command it confirms too), then each destination's
 // result, with the command it issued.
 func (r *scenarioRunner) printDecision(e audit.Entry) {
+	if isSessionEntry(e) {
+		r.printSessionDecision(e)
+		return
+	}
 	msg := shortIDs(e.Message)
-	if !r.opts.explain {
+	availability := e.Details["eventKind"] == string(presence.KindAvailability)
+	if availability && !r.opts.explain {
+		// "Salesforce: applied: session availability (reason) → target; what was done (crossing
+		// 1 of max 3 in chain ...)." says it all in one clause, without the chain.
+		msg = strings.TrimSuffix(msg, ".")
+		if _, rest, ok := strings.Cut(msg, ": "+e.Outcome+": "); ok {
+			msg = rest
+		}
+		if i := strings.LastIndex(msg, " (crossing "); i >= 0 {
+			msg = msg[:i]
+		}
+	} else if !r.opts.explain {
 		first := firstSentence(msg)
 		if e.Outcome == string(presence.OutcomeEcho) {
 			if rest := strings.TrimPrefix(msg, first+". "); rest != msg {
@@ -1416,7 +1543,8 @@ func (r *scenarioRunner) printDecision(e audit.Entry) {
 		_ = json.Unmarshal(raw, &d)
 	}
 	for _, res := range d.Results {
-		if e.Outcome == string(presence.OutcomeNotApplied) || e.Outcome == string(presence.OutcomeAcknowledged) || e.Outcome == string(presence.OutcomeFailed) {
+		if e.Outcome == string(presence.OutcomeNotApplied) || e.Outcome == string(presence.OutcomeAcknowledged) || e.Outcome == string(presence.OutcomeFailed) ||
+			availability && res.CommandID == "" {
 			continue // the explanation said it all
 		}
 		src := ""

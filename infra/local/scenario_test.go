@@ -234,7 +234,7 @@ func TestParseScenarioProblems(t *testing.T) {
 		{"unknown nested field", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "connect": {"offer": {"contact": "c", "chanel": "VOICE"}}}]}`,
 			[]string{`steps[0].connect.offer: unknown field "chanel" (want one of: contact, channel, direction, queue)`}},
 		{"unknown step field", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "connnect": {"logout": true}}]}`,
-			[]string{`steps[0]: unknown field "connnect" (want one of: at, note, agent, connect, salesforce, sweep)`}},
+			[]string{`steps[0]: unknown field "connnect" (want one of: at, note, agent, connect, salesforce, sweep, session, omni, poll)`}},
 		{"no action", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00"}]}`, []string{"steps[0]: names no action"}},
 		{"two actions", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "sweep": true, "connect": {"logout": true}}]}`,
 			[]string{"steps[0]: has 2 actions (connect, sweep)"}},
@@ -259,6 +259,27 @@ func TestParseScenarioProblems(t *testing.T) {
 		{"bad work item id", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "salesforce": {"workAccepted": {"channel": "Case_Channel", "workItem": "case-1"}}}]}`,
 			[]string{`steps[0].salesforce.workAccepted.workItem: "case-1" is not a 15- or 18-character Salesforce record id`}},
 		{"field given twice", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "at": "09:00:01", "sweep": true}]}`, []string{"steps[0].at: given twice"}},
+		{"empty session action", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "session": {}}]}`,
+			[]string{"steps[0].session: names no action (want one of: login, logout, browserClosed, activity)"}},
+		{"session action not an object", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "session": {"login": true}}]}`,
+			[]string{"steps[0].session.login: want an object, got a boolean"}},
+		{"unknown login option", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "session": {"login": {"validFor": 60}}}]}`,
+			[]string{`steps[0].session.login: unknown field "validFor" (want one of: validSeconds)`}},
+		{"option of an action that takes none", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "session": {"login": {}}}, {"at": "09:01:00", "session": {"logout": {"now": true}}}]}`,
+			[]string{`steps[1].session.logout: unknown field "now" (this takes no fields: give {})`}},
+		{"bad session validity", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "session": {"login": {"validSeconds": 0}}}, {"at": "09:01:00", "session": {"login": {"validSeconds": "2h"}}}]}`,
+			[]string{"steps[0].session.login.validSeconds: 0 is not a session timeout (want 1 to 86400 seconds)", "steps[1].session.login.validSeconds: want a number, got a string"}},
+		{"two session actions", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "session": {"login": {}, "activity": {}}}]}`,
+			[]string{"steps[0].session: has 2 actions (login, activity)"}},
+		{"logout without a session", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "session": {"logout": {}}}]}`,
+			[]string{"steps[0].session.logout: a has no Salesforce session (a login step starts one)"}},
+		{"activity after the browser closed", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "session": {"login": {}}}, {"at": "09:01:00", "session": {"browserClosed": {}}}, {"at": "09:02:00", "session": {"activity": {}}}]}`,
+			[]string{"steps[2].session.activity: a closed the browser in an earlier step; a login starts a new session"}},
+		{"console step after the browser closed", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "session": {"login": {}}}, {"at": "09:01:00", "session": {"browserClosed": {}}}, {"at": "09:02:00", "omni": {"status": "Away"}}, {"at": "09:03:00", "salesforce": {"statusChanged": "Away"}}]}`,
+			[]string{"steps[2].omni: the Omni-Channel console of a is closed", "steps[3].salesforce: the Omni-Channel console of a is closed"}},
+		{"omni without a status", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "omni": {}}]}`, []string{"steps[0].omni.status: required"}},
+		{"poll false", `{"name": "x", "steps": [{"at": "09:00:00", "poll": false}]}`, []string{"steps[0].poll: must be true"}},
+		{"poll with an agent", `{"name": "x", "steps": [{"at": "09:00:00", "agent": "a", "poll": true}]}`, []string{"steps[0].agent: a session poll covers every relevant user"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -283,6 +304,19 @@ func TestParseScenarioProblems(t *testing.T) {
 			t.Fatal(err)
 		}
 		if sc.Name != "presence-day" || len(sc.Steps) < 10 {
+			t.Fatalf("parsed %q with %d steps", sc.Name, len(sc.Steps))
+		}
+	})
+	t.Run("the session day parses", func(t *testing.T) {
+		raw, err := os.ReadFile(sessionDayPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := parseScenario(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.Name != "session-day" || !sc.usesSessions() {
 			t.Fatalf("parsed %q with %d steps", sc.Name, len(sc.Steps))
 		}
 	})
@@ -314,6 +348,9 @@ func TestScenarioCommandErrors(t *testing.T) {
 		{"an impossible action names its step", []string{"scenario", write("impossible.json", `{"name": "x", "agent": "jdoe", "steps": [
 			{"at": "09:00:00", "connect": {"offer": {"contact": "call-1"}}}]}`)},
 			[]string{"impossible.json: steps[0] at 09:00:00:"}},
+		{"an Omni-Channel status the org does not have", []string{"scenario", write("omni.json", `{"name": "x", "agent": "jdoe", "steps": [
+			{"at": "09:00:00", "omni": {"status": "Lunch"}}]}`)},
+			[]string{"omni.json", `steps[0].omni.status: "Lunch" is no ServicePresenceStatus DeveloperName in the seed (Available, Away, Busy; Offline ends the presence)`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -389,7 +426,7 @@ func checkGolden(t *testing.T, path, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./infra/local -run TestScenarioPresenceDay -update to create it)", err)
+		t.Fatalf("%v (run go test ./infra/local -run TestScenario -update to create it)", err)
 	}
 	if got != string(want) {
 		t.Fatalf("timeline differs from %s (run with -update to accept it):\n%s", path, lineDiff(string(want), got))

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/connect/connectsim"
 	"github.com/omnibridge/omnibridge/shared/salesforce/sfsim"
 
@@ -44,6 +45,24 @@ type sims struct {
 	salesforceURL string
 	connectURL    string
 	servers       []*http.Server
+	// toggles is the distribution package's availability toggle: the invocable action the
+	// config's session.targets.distribution names, recording every input. Nil when the config
+	// names none.
+	toggles *sfsim.ActionRecorder
+	// toggle is the distribution target the recorder stands in for (action and input names).
+	toggle config.DistributionTarget
+}
+
+// registerToggle serves the distribution target's invocable action with an ActionRecorder that
+// accepts every input, so session-driven availability has a working toggle locally. A target
+// without an action name registers nothing.
+func (s *sims) registerToggle(t config.DistributionTarget) {
+	if t.Action == "" {
+		return
+	}
+	s.toggle = t
+	s.toggles = sfsim.NewActionRecorder(t.UserIDField)
+	s.salesforce.RegisterAction(t.Action, s.toggles.Handle)
 }
 
 // startSims starts both simulators from the seed file (empty: the embedded seed). now and newID,
@@ -131,6 +150,16 @@ func (s *sims) printCalls(w io.Writer) {
 	}
 	for _, r := range cn {
 		printCall(w, "connect   ", r.Method, r.Path, r.Query, string(r.Body))
+	}
+	if s.toggles == nil {
+		return
+	}
+	if ins := s.toggles.Inputs(); len(ins) > 0 {
+		t := s.toggle
+		fmt.Fprintf(w, "Inputs the invocable action %s received (the distribution toggle): %d\n", t.Action, len(ins))
+		for _, in := range ins {
+			fmt.Fprintf(w, "  %s %v, %s %v, %s %q\n", t.UserIDField, in[t.UserIDField], t.OnlineField, in[t.OnlineField], t.ReasonField, in[t.ReasonField])
+		}
 	}
 }
 

@@ -69,6 +69,9 @@ func startStack(ctx context.Context, opts stackOptions) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The toggle is registered under the name the seeded document gives; a document PUT later
+	// that names another action finds none (NOT_FOUND, audited delivery-failed).
+	sm.registerToggle(doc.EffectiveSession().Targets.Distribution)
 	db, err := dynamolocal.Start()
 	if err != nil {
 		sm.close()
