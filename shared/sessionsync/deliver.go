@@ -22,6 +22,9 @@ type Delivered struct {
 	Requested int `json:"requested"`
 	// Failed counts actions kept in the users' Retry for the next run.
 	Failed int `json:"failed"`
+	// Corrected counts actions queued again because this run delivered the opposite one after a
+	// newer decision for the user was stored and delivered (see settle).
+	Corrected int `json:"corrected,omitempty"`
 }
 
 // delivery sends the actions stored in users' Retry lists, up to MaxToggleBatch users at a time,
@@ -61,7 +64,8 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 	}
 	pending := d.pending
 	d.pending = nil
-	failed := map[string]map[key]error{} // user → action → error
+	failed := map[string]map[key]error{}       // user → action → error
+	delivered := map[string][]session.Action{} // user → actions the targets took
 	fail := func(a session.Action, err error) {
 		if failed[a.UserID] == nil {
 			failed[a.UserID] = map[key]error{}
@@ -80,10 +84,15 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 				toggles = append(toggles, a)
 			case a.Target == session.TargetOmniChannel && targets.OmniChannel.Enabled,
 				a.Target == session.TargetConnect && targets.Connect.Enabled:
-				if _, err := batch.ProcessSalesforce(ctx, a.UserID, availabilityEvent(a, d.cfg.Session, now)); err != nil && engine.Retryable(err) {
+				_, err := batch.ProcessSalesforce(ctx, a.UserID, availabilityEvent(a, d.cfg.Session, now))
+				switch {
+				case err != nil && engine.Retryable(err):
 					fail(a, err)
-				} else {
+				case err == nil:
+					delivered[a.UserID] = append(delivered[a.UserID], a)
 					d.done.Requested++
+				default:
+					d.done.Requested++ // refused for good; the engine audited why
 				}
 			default:
 				// The target was disabled since: the action is dropped with the next write.
@@ -101,6 +110,7 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 			if e != nil {
 				fail(a, e)
 			} else {
+				delivered[a.UserID] = append(delivered[a.UserID], a)
 				d.done.Toggled++
 			}
 		}
@@ -111,7 +121,7 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 		d.s.opts.Logger.WarnContext(ctx, "session: presence engine flush", "err", err)
 	}
 	for _, rec := range pending {
-		if err := d.settle(ctx, rec, failed[rec.State.UserID]); err != nil {
+		if err := d.settle(ctx, rec, failed[rec.State.UserID], delivered[rec.State.UserID]); err != nil {
 			return d.done, err
 		}
 	}
@@ -120,7 +130,13 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 
 // settle stores rec's Retry as the actions that failed (attempts counted), reloading on a
 // concurrent write and removing only what was delivered.
-func (d *delivery) settle(ctx context.Context, rec dynamo.SessionRecord, failed map[key]error) error {
+//
+// A concurrent write means a newer decision was stored after rec was read, and it may have been
+// delivered before the actions just delivered from rec, which then overwrote it at the target
+// (a poll's switch-on landing after the logout's switch-off). The targets take no ordering key,
+// so the newer state's availability is queued again where that may have happened (see
+// corrections); the next run sends it.
+func (d *delivery) settle(ctx context.Context, rec dynamo.SessionRecord, failed map[key]error, delivered []session.Action) error {
 	sent := map[key]bool{}
 	for _, a := range rec.State.Retry {
 		if _, bad := failed[keyOf(a)]; !bad {
@@ -134,6 +150,7 @@ func (d *delivery) settle(ctx context.Context, rec dynamo.SessionRecord, failed 
 			ID: fmt.Sprintf("%s/%s/%s/failed", k.causedBy, k.target, onOff(k.online)), EventID: k.causedBy,
 			Outcome: "delivery-failed", Message: msg, Details: map[string]any{"target": k.target, "online": k.online}})
 	}
+	var fixes []session.Action
 	for attempt := 0; ; attempt++ {
 		st := rec.State
 		st.Retry = nil
@@ -146,6 +163,10 @@ func (d *delivery) settle(ctx context.Context, rec dynamo.SessionRecord, failed 
 			}
 			st.Retry = append(st.Retry, a)
 		}
+		if attempt > 0 { // rec was reloaded: a newer decision may have been overtaken
+			fixes = d.corrections(rec.State, delivered, st.Retry)
+			st.Retry = append(st.Retry, fixes...)
+		}
 		if slices.Equal(st.Retry, rec.State.Retry) {
 			return nil
 		}
@@ -156,8 +177,67 @@ func (d *delivery) settle(ctx context.Context, rec dynamo.SessionRecord, failed 
 			}
 			continue
 		}
+		if err == nil {
+			for _, c := range fixes {
+				d.done.Corrected++
+				msg := fmt.Sprintf("%s %s for user %s was delivered after a newer decision (%s) was stored; %s queued again for the next run",
+					c.Target, onOff(!c.Online), c.UserID, rec.State.LastEventID, onOff(c.Online))
+				d.s.audit(ctx, d.cfg, audit.Entry{Subject: subject(c.UserID), Time: d.s.opts.Now(), ID: c.CausedBy + "/requeued",
+					EventID: rec.State.LastEventID, Outcome: OutcomeRequeued, Message: msg,
+					Details: map[string]any{"target": c.Target, "online": c.Online}})
+			}
+		}
 		return err
 	}
+}
+
+// OutcomeRequeued is the audit outcome of an availability queued again because an older
+// decision's action overtook it at the target.
+const OutcomeRequeued = "requeued"
+
+// corrections returns the actions that restore cur's availability on the targets to which this
+// delivery sent the opposite, unless the decision that set cur still has its own action for the
+// target pending (it will land after this one) or cur is a manual switch-off being respected.
+// Their CausedBy names both decisions, so each is a new request to the presence engine.
+func (d *delivery) corrections(cur session.State, delivered, pending []session.Action) []session.Action {
+	if cur.Available == nil || (*cur.Available && cur.ManualOff) {
+		return nil
+	}
+	want := *cur.Available
+	t := d.cfg.Session.Targets
+	reasons := d.cfg.Session.Reasons
+	reason := reasons.LoggedIn
+	if !want {
+		reason = reasons.LoggedOut
+		if cur.Source == session.SourcePoll {
+			reason = reasons.NoSession
+		}
+	}
+	var out []session.Action
+	for _, a := range delivered {
+		if a.Online == want || slices.ContainsFunc(pending, func(p session.Action) bool { return p.Target == a.Target && p.Online == want }) {
+			continue
+		}
+		c := session.Action{Target: a.Target, UserID: cur.UserID, Online: want, Reason: reason,
+			CausedBy: cur.LastEventID + "/after/" + a.CausedBy}
+		switch a.Target {
+		case session.TargetOmniChannel:
+			c.Status = session.OfflineStatus
+			if want {
+				c.Status = t.OmniChannel.OnLoginStatus // none: login leaves presence alone
+			}
+		case session.TargetConnect:
+			c.Status = t.Connect.OnLogoutStatus
+			if want {
+				c.Status = "" // login sets nothing in Connect
+			}
+		}
+		if a.Target != session.TargetDistribution && c.Status == "" {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func onOff(online bool) string {

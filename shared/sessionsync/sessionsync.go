@@ -148,6 +148,9 @@ type Result struct {
 	Actions int
 	// queued is set when the stored Retry list was queued for delivery.
 	queued bool
+	// rec is the user's record as apply left it: the one it wrote, or the one it decided on
+	// (reloaded after a conflict) when nothing was written.
+	rec dynamo.SessionRecord
 }
 
 // ProcessSession applies one login or logout event from the webhook: decided, stored, audited
@@ -194,7 +197,7 @@ func (s *Service) apply(ctx context.Context, cfg *engine.Compiled, d *delivery, 
 	now := s.opts.Now()
 	for attempt := 0; ; attempt++ {
 		dec := session.Decide(rec.State, ev, cfg.Session, now)
-		res := Result{Outcome: dec.Audit.Outcome, Detail: dec.Audit.Explanation, Actions: len(dec.Actions)}
+		res := Result{Outcome: dec.Audit.Outcome, Detail: dec.Audit.Explanation, Actions: len(dec.Actions), rec: rec}
 		if dec.Audit.Record {
 			s.audit(ctx, cfg, decisionEntry(dec))
 		}
@@ -213,9 +216,10 @@ func (s *Service) apply(ctx context.Context, cfg *engine.Compiled, d *delivery, 
 		if err != nil {
 			return res, err
 		}
+		res.rec = dynamo.SessionRecord{State: st, Version: v}
 		if len(st.Retry) > 0 {
 			res.queued = true
-			if err := d.add(ctx, dynamo.SessionRecord{State: st, Version: v}); err != nil {
+			if err := d.add(ctx, res.rec); err != nil {
 				return res, err
 			}
 		}
