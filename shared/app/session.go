@@ -39,7 +39,7 @@ func SessionService(ctx context.Context, d *runtime.Deps) (*sessionsync.Service,
 func sessionService(d *runtime.Deps, sf *salesforce.Client, eng *engine.Engine) (*sessionsync.Service, error) {
 	return sessionsync.New(sessionsync.Deps{
 		Store: d.Store, Configs: engine.NewConfigSource(d.Store, ConfigRefresh),
-		Org: sessionOrg{sf}, Presence: eng,
+		Org: sessionOrg{sf}, Presence: eng, Publisher: presencePublisher{sf},
 	}, sessionsync.Options{Logger: d.Logger, Now: d.Now})
 }
 

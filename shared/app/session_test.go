@@ -1254,7 +1254,7 @@ func TestSessionStaleDeliveryCorrected(t *testing.T) {
 		}
 	}
 	svc, err := sessionsync.New(sessionsync.Deps{Store: r.store, Configs: engine.NewConfigSource(r.store, ConfigRefresh),
-		Org: hookOrg{Org: sessionOrg{sf}, once: new(sync.Once), beforeToggle: logout}, Presence: eng},
+		Org: hookOrg{Org: sessionOrg{sf}, once: new(sync.Once), beforeToggle: logout}, Presence: eng, Publisher: presencePublisher{sf}},
 		sessionsync.Options{Now: r.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -1308,5 +1308,37 @@ func TestSessionStaleDeliveryCorrected(t *testing.T) {
 	}
 	if s, _ := r.state("ana"); len(s.Retry) != 0 {
 		t.Errorf("retries left: %s", stateString(s))
+	}
+}
+
+// TestSessionOmniWithoutConnectAgent: a Salesforce user with no Connect agent still gets the
+// Omni-Channel commands, published untracked, since the presence engine has no state to keep
+// them in.
+func TestSessionOmniWithoutConnectAgent(t *testing.T) {
+	r := newSessionRig(t, rigOptions{targets: allTargets})
+	r.addUsers(rigUserSpec{relevant: true}, "olga")
+	steps := []struct {
+		name string
+		at   time.Duration
+		typ  sfevents.SessionType
+		want []string
+	}{
+		{"login sends the login status", time.Minute, sfevents.SessionLogin, []string{rigAvailableID}},
+		{"logout sends Offline", 5 * time.Minute, sfevents.SessionLogout, []string{rigAvailableID, engine.OfflineStatus}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			r.tb = t
+			now := r.at(st.at)
+			if st.typ == sfevents.SessionLogin {
+				r.startSession(now, 0, "olga")
+			} else {
+				r.endSessions("olga")
+			}
+			r.send(st.typ, "olga", now)
+			if got := r.omniCommands("olga"); !slices.Equal(got, st.want) {
+				t.Errorf("Omni-Channel commands %v, want %v", got, st.want)
+			}
+		})
 	}
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/audit"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/engine"
+	"github.com/omnibridge/omnibridge/shared/presence"
+	"github.com/omnibridge/omnibridge/shared/rules"
 	"github.com/omnibridge/omnibridge/shared/session"
 )
 
@@ -73,7 +76,8 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 		failed[a.UserID][keyOf(a)] = err
 	}
 	targets := d.cfg.Session.Targets
-	var toggles []session.Action
+	var toggles, directFor []session.Action
+	var direct []presence.Command
 	batch := d.s.d.Presence.NewBatch()
 	now := d.s.opts.Now()
 	for _, rec := range pending {
@@ -84,8 +88,16 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 				toggles = append(toggles, a)
 			case a.Target == session.TargetOmniChannel && targets.OmniChannel.Enabled,
 				a.Target == session.TargetConnect && targets.Connect.Enabled:
-				_, err := batch.ProcessSalesforce(ctx, a.UserID, availabilityEvent(a, d.cfg.Session, now))
+				ev := availabilityEvent(a, d.cfg.Session, now)
+				res, err := batch.ProcessSalesforce(ctx, a.UserID, ev)
 				switch {
+				case err == nil && res.Outcome == presence.OutcomeUnlinked && a.Target == session.TargetOmniChannel:
+					// A Salesforce user with no Connect agent has no presence state to track the
+					// command in; Omni-Channel still gets it, untracked.
+					if cmd, ok := untrackedCommand(d.cfg, a, ev, now); ok {
+						direct = append(direct, cmd)
+						directFor = append(directFor, a)
+					}
 				case err != nil && engine.Retryable(err):
 					fail(a, err)
 				case err == nil:
@@ -112,6 +124,25 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 			} else {
 				delivered[a.UserID] = append(delivered[a.UserID], a)
 				d.done.Toggled++
+			}
+		}
+	}
+	if len(direct) > 0 {
+		errs, err := d.s.d.Publisher.PublishPresenceCommands(ctx, direct)
+		for i, a := range directFor {
+			e := err
+			if i < len(errs) && errs[i] != nil {
+				e = errs[i]
+			}
+			switch {
+			case e == nil:
+				delivered[a.UserID] = append(delivered[a.UserID], a)
+				d.done.Requested++
+			case engine.Retryable(e):
+				fail(a, e)
+			default:
+				d.s.audit(ctx, d.cfg, audit.Entry{Subject: subject(a.UserID), Time: now, ID: direct[i].ID + "/refused", EventID: a.CausedBy,
+					Outcome: "delivery-refused", Message: fmt.Sprintf("Omni-Channel %s for user %s refused: %s; not retried", a.Status, a.UserID, apperr.MessageOf(e))})
 			}
 		}
 	}
@@ -245,4 +276,17 @@ func onOff(online bool) string {
 		return "on"
 	}
 	return "off"
+}
+
+// untrackedCommand is the Omni-Channel command for a user the presence engine cannot track (no
+// Connect agent): the same id, target and reason the engine would send.
+func untrackedCommand(cfg *engine.Compiled, a session.Action, ev presence.Event, now time.Time) (presence.Command, bool) {
+	target, ok := cfg.Set.TargetFor(rules.Salesforce, a.Status)
+	if !ok {
+		return presence.Command{}, false
+	}
+	return presence.Command{
+		ID: presence.CommandID(ev.ID, rules.Salesforce), Destination: rules.Salesforce, UserID: a.UserID, Target: target,
+		Mode: presence.ModeNow, Reason: a.Reason, CausedBy: ev.ID, ChainID: ev.ID, IssuedAt: now,
+	}, true
 }

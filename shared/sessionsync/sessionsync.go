@@ -96,6 +96,9 @@ type Deps struct {
 	Configs  engine.Configs
 	Org      Org
 	Presence Presence
+	// Publisher publishes Omni-Channel commands for users the presence engine cannot track
+	// (no linked Connect agent).
+	Publisher engine.PresencePublisher
 }
 
 // Options tune the service.
@@ -122,7 +125,7 @@ type Service struct {
 
 // New returns the service.
 func New(d Deps, o Options) (*Service, error) {
-	if d.Store == nil || d.Configs == nil || d.Org == nil || d.Presence == nil {
+	if d.Store == nil || d.Configs == nil || d.Org == nil || d.Presence == nil || d.Publisher == nil {
 		return nil, errors.New("sessionsync: every dependency is required")
 	}
 	if o.Now == nil {
