@@ -50,7 +50,8 @@ func (u salesforceUsers) UserIDByField(ctx context.Context, field, value string)
 		return ids[0], nil
 	}
 	// Username is unique; FederationIdentifier is not, and guessing would link the wrong agent.
-	return "", apperr.New(apperr.Conflict, "more than one active Salesforce user has %s %q", field, value)
+	// Invalid, not Conflict: a retry cannot fix it, so the agent is audited as unlinked.
+	return "", apperr.New(apperr.Invalid, "more than one active Salesforce user has %s %q", field, value)
 }
 
 // FieldByUserID returns field of the active user userID.
