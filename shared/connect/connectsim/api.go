@@ -39,6 +39,17 @@ func decodeBody(body []byte, v any) *apiError {
 	return nil
 }
 
+// lockInstance takes the simulator's lock for a request on instance id and returns its release;
+// an unknown or missing instance is answered with Connect's error and the lock is not held.
+func (s *Sim) lockInstance(id string) (unlock func(), aerr *apiError) {
+	s.mu.Lock()
+	if aerr := s.checkInstance(id); aerr != nil {
+		s.mu.Unlock()
+		return nil, aerr
+	}
+	return s.mu.Unlock, nil
+}
+
 func (s *Sim) checkInstance(id string) *apiError {
 	if id == "" {
 		return errParam("InstanceId is required")
@@ -97,11 +108,11 @@ type agentStatusSummary struct {
 }
 
 func (s *Sim) listAgentStatuses(p map[string]string, q url.Values, _ []byte) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if aerr := s.checkInstance(p["InstanceId"]); aerr != nil {
+	unlock, aerr := s.lockInstance(p["InstanceId"])
+	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	size := 0
 	if v := q.Get("maxResults"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -137,11 +148,11 @@ func (s *Sim) putUserStatus(p map[string]string, _ url.Values, body []byte) (any
 	if aerr := decodeBody(body, &in); aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if aerr := s.checkInstance(p["InstanceId"]); aerr != nil {
+	unlock, aerr := s.lockInstance(p["InstanceId"])
+	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	u := s.users[p["UserId"]]
 	if u == nil {
 		return nil, errNotFound("User not found: %s", p["UserId"])
@@ -217,11 +228,11 @@ func (s *Sim) getCurrentUserData(p map[string]string, _ url.Values, body []byte)
 	if aerr := decodeBody(body, &in); aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if aerr := s.checkInstance(p["InstanceId"]); aerr != nil {
+	unlock, aerr := s.lockInstance(p["InstanceId"])
+	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	f := in.Filters
 	if f == nil {
 		return nil, errParam("Filters is required")
@@ -444,11 +455,11 @@ func (s *Sim) searchUsers(_ map[string]string, _ url.Values, body []byte) (any, 
 	if aerr := decodeBody(body, &in); aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if aerr := s.checkInstance(in.InstanceId); aerr != nil {
+	unlock, aerr := s.lockInstance(in.InstanceId)
+	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	if in.MaxResults < 0 || in.MaxResults > 500 {
 		return nil, errParam("MaxResults must be between 1 and 500")
 	}
@@ -475,11 +486,11 @@ func (s *Sim) searchUsers(_ map[string]string, _ url.Values, body []byte) (any, 
 }
 
 func (s *Sim) describeUser(p map[string]string, _ url.Values, _ []byte) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if aerr := s.checkInstance(p["InstanceId"]); aerr != nil {
+	unlock, aerr := s.lockInstance(p["InstanceId"])
+	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	u := s.users[p["UserId"]]
 	if u == nil {
 		return nil, errNotFound("User not found: %s", p["UserId"])
@@ -512,11 +523,11 @@ func (s *Sim) startTaskContact(_ map[string]string, _ url.Values, body []byte) (
 	if aerr := decodeBody(body, &in); aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if aerr := s.checkInstance(in.InstanceId); aerr != nil {
+	unlock, aerr := s.lockInstance(in.InstanceId)
+	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	if id, ok := s.tokens[in.ClientToken]; ok && in.ClientToken != "" {
 		// Same token, same contact: Connect makes StartTaskContact idempotent on ClientToken.
 		return map[string]string{"ContactId": id}, nil
@@ -568,11 +579,11 @@ func (s *Sim) stopContact(_ map[string]string, _ url.Values, body []byte) (any, 
 	if aerr := decodeBody(body, &in); aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if aerr := s.checkInstance(in.InstanceId); aerr != nil {
+	unlock, aerr := s.lockInstance(in.InstanceId)
+	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	c := s.contacts[in.ContactId]
 	if c == nil || c.ended {
 		return nil, &apiError{http.StatusGone, "ContactNotFoundException", "Contact not found or already ended: " + in.ContactId}
@@ -594,11 +605,11 @@ func (s *Sim) updateContactAttributes(_ map[string]string, _ url.Values, body []
 	if aerr := decodeBody(body, &in); aerr != nil {
 		return nil, aerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if aerr := s.checkInstance(in.InstanceId); aerr != nil {
+	unlock, aerr := s.lockInstance(in.InstanceId)
+	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	if in.Attributes == nil {
 		return nil, errParam("Attributes is required")
 	}
