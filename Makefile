@@ -9,12 +9,12 @@ CFN_LINT  ?= $(shell command -v cfn-lint 2>/dev/null || echo /root/.pyenv/shims/
 # Packages whose integration tests run a second time against dynalite.
 DYNALITE_PKGS := ./shared/dynamo/... ./shared/adminapi/... ./shared/app/... ./shared/engine/... ./shared/agentstream/... ./shared/webhook/... ./shared/sessionsync/...
 
-.PHONY: run test lint unit dynalite cfn-lint build clean bench bench-store bench-coldstart
+.PHONY: run test lint unit dynalite cfn-lint salesforce build clean bench bench-store bench-coldstart
 
 run:
 	go run ./infra/local
 
-test: lint unit dynalite cfn-lint build
+test: lint unit dynalite cfn-lint salesforce build
 	@echo "== make test: all checks passed"
 
 lint:
@@ -35,6 +35,10 @@ cfn-lint:
 	@echo "== cfn-lint template.yaml"
 	@if [ ! -x "$(CFN_LINT)" ]; then echo "cfn-lint not found (expected on PATH or at /root/.pyenv/shims/cfn-lint); install it with: pip install cfn-lint" >&2; exit 1; fi
 	$(CFN_LINT) template.yaml
+
+salesforce:
+	@echo "== Salesforce package: jest, Apex parser, metadata and contract checks (offline)"
+	infra/scripts/salesforce-test.sh
 
 build:
 	@echo "== building each function as bootstrap for linux/arm64"
