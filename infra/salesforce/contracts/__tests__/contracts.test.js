@@ -40,6 +40,7 @@ const examples = fs.readdirSync(examplesDir).filter((f) => f.endsWith('.json')).
 describe('contract examples', () => {
     it('exist for both webhooks', () => {
         expect(examples.some((f) => f.startsWith('session-'))).toBe(true);
+        expect(examples.some((f) => f.startsWith('presence-'))).toBe(true);
     });
 
     it.each(examples)('%s validates against its schema', (file) => {
