@@ -4,7 +4,7 @@
 //   - a -meta.xml file is not well-formed XML (fast-xml-parser's XMLValidator);
 //   - an API version is below 62.0 (sfdx-project.json, and the apiVersion every class, trigger,
 //     flow, LWC and Aura bundle must carry), or a class or trigger lacks its -meta.xml;
-//   - Apex, a trigger, a flow or console JavaScript (aura/, lwc/) names a custom field (X__c) or
+//   - Apex, a trigger, a flow or the console's JavaScript or markup (aura/, lwc/) names a custom field (X__c) or
 //     platform event (X__e) that the package's object metadata does not define (namespaced names,
 //     such as a managed package's, are not ours and are skipped);
 //   - a session-*.json contract example is not pinned by an Apex test, or the string an Apex test
@@ -96,11 +96,14 @@ function objectSchema(files) {
   return schema;
 }
 
-/** Whether f is source whose field references are checked: Apex, triggers, flows, console JS. */
+/**
+ * Whether f is source whose field references are checked: Apex, triggers, flows, and the console
+ * component's JavaScript and markup (Aura .js/.cmp, LWC .js/.html).
+ */
 function isReferencingSource(f) {
   const p = f.split(path.sep).join('/');
   return f.endsWith('.cls') || f.endsWith('.trigger') || f.endsWith('.flow-meta.xml') ||
-    (/\/(aura|lwc)\//.test(p) && f.endsWith('.js'));
+    (/\/(aura|lwc)\//.test(p) && /\.(js|cmp|html)$/.test(f));
 }
 
 function checkFieldReferences(files, problems) {
@@ -242,6 +245,10 @@ function selfTest() {
     { name: 'unknown field', change: { 'force-app/main/default/classes/B.cls': 'public class B {\n Object f(Thing__e t) { return t.Missing__c; } }', 'force-app/main/default/classes/B.cls-meta.xml': cls('62.0') }, want: ['B.cls:2: no object of the package has a field Missing__c'] },
     { name: 'qualified unknown field', change: { 'force-app/main/default/classes/B.cls': 'public class B { String s = Schema.SObjectType.Thing__e.fields.Known__c.getName(); Object o = Thing__e.Nope__c; }', 'force-app/main/default/classes/B.cls-meta.xml': cls('62.0') }, want: ['B.cls:1: Thing__e has no field Nope__c'] },
     { name: 'unknown event', change: { 'force-app/main/default/lwc/c/c.js': "const CHANNEL = '/event/Other__e';" }, want: ['c.js:1: Other__e is not a platform event of the package'] },
+    { name: 'field in an Aura controller', change: { 'force-app/main/default/aura/C/CController.js': "({ f: function (m) {\n return m.data.payload.Gone__c; } })" }, want: ['CController.js:2: no object of the package has a field Gone__c'] },
+    { name: 'field in Aura markup', change: { 'force-app/main/default/aura/C/C.cmp': '<aura:component>\n<aura:attribute name="x" default="Thing__e.Nope__c"/></aura:component>' }, want: ['C.cmp:2: Thing__e has no field Nope__c'] },
+    { name: 'field in an LWC template', change: { 'force-app/main/default/lwc/c/c.html': '<template>{record.Gone__c}</template>' }, want: ['c.html:1: no object of the package has a field Gone__c'] },
+    { name: 'known fields in console JS', change: { 'force-app/main/default/lwc/c/c.js': "const CHANNEL = '/event/Thing__e'; const f = (p) => p.Known__c;" }, want: [] },
     { name: 'field in a flow', change: { 'force-app/main/default/flows/F.flow-meta.xml': '<Flow><apiVersion>62.0</apiVersion>\n<field>Gone__c</field></Flow>' }, want: ['F.flow-meta.xml:2: no object of the package has a field Gone__c'] },
     { name: 'example drift', change: { 'contracts/examples/session-x.json': '{"a":"its"}' }, want: ['A_Test.cls:2: embedded session-x.json differs'] },
     { name: 'unpinned example', change: { 'contracts/examples/session-y.json': '{}' }, want: ['session-y.json:1: no Apex test pins this session example'] },
