@@ -12,20 +12,57 @@ import (
 // by the Apex tests.
 const examplesDir = "../../infra/salesforce/contracts/examples"
 
-// exampleDecoders maps each example file name prefix to the decoder its body goes to.
-var exampleDecoders = map[string]func([]byte) error{
-	"presence-": func(b []byte) error { _, err := Decode(b); return err },
-	"session-":  func(b []byte) error { _, err := DecodeSession(b); return err },
+// exampleContract is one contract's examples: the decoder their bodies go to (returning the
+// event types decoded) and the types the examples must cover between them.
+type exampleContract struct {
+	decode func([]byte) ([]string, error)
+	types  []string
+}
+
+// exampleDecoders maps each example file name prefix to its contract.
+var exampleDecoders = map[string]exampleContract{
+	"presence-": {
+		decode: func(b []byte) ([]string, error) {
+			batch, err := Decode(b)
+			var got []string
+			for _, e := range batch.Events {
+				got = append(got, string(e.Type))
+			}
+			return got, err
+		},
+		types: typeNames(Types()),
+	},
+	"session-": {
+		decode: func(b []byte) ([]string, error) {
+			batch, err := DecodeSession(b)
+			var got []string
+			for _, e := range batch.Input {
+				got = append(got, string(e.Type))
+			}
+			return got, err
+		},
+		types: typeNames(SessionTypes()),
+	},
+}
+
+func typeNames[T ~string](ts []T) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = string(t)
+	}
+	return out
 }
 
 // TestContractExamplesDecode decodes every contract example with the decoder of its contract, so
 // a body the Salesforce package builds is one the bridge accepts. A file whose name matches no
-// contract fails, rather than going unchecked.
+// contract fails, rather than going unchecked, and so does a contract whose examples leave out
+// one of its event types.
 func TestContractExamplesDecode(t *testing.T) {
 	entries, err := os.ReadDir(examplesDir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	seen := map[string]map[string]bool{}
 	n := 0
 	for _, e := range entries {
 		if e.IsDir() {
@@ -36,10 +73,11 @@ func TestContractExamplesDecode(t *testing.T) {
 			if filepath.Ext(e.Name()) != ".json" {
 				t.Fatalf("%s is not a .json contract example", e.Name())
 			}
-			var decode func([]byte) error
-			for prefix, d := range exampleDecoders {
+			var decode func([]byte) ([]string, error)
+			var contract string
+			for prefix, c := range exampleDecoders {
 				if strings.HasPrefix(e.Name(), prefix) {
-					decode = d
+					decode, contract = c.decode, prefix
 				}
 			}
 			if decode == nil {
@@ -49,12 +87,26 @@ func TestContractExamplesDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := decode(body); err != nil {
+			types, err := decode(body)
+			if err != nil {
 				t.Errorf("the bridge rejects %s: %v", e.Name(), err)
+			}
+			if seen[contract] == nil {
+				seen[contract] = map[string]bool{}
+			}
+			for _, typ := range types {
+				seen[contract][typ] = true
 			}
 		})
 	}
 	if n == 0 {
 		t.Fatalf("no contract examples in %s", examplesDir)
+	}
+	for prefix, c := range exampleDecoders {
+		for _, typ := range c.types {
+			if !seen[prefix][typ] {
+				t.Errorf("no %s*.json example has a %q event", prefix, typ)
+			}
+		}
 	}
 }
