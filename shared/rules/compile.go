@@ -54,6 +54,13 @@ type Set struct {
 	sfByName     map[string]config.SalesforceStatus
 	connect      map[string]config.ConnectStatus
 	warnings     []apperr.Problem
+
+	// Made once at compile time so that an evaluation only reads them:
+	// reads lists the operands the rules of each event kind read;
+	reads [len(eventKinds)][]operandID
+	// fallback holds, by the slot of the event's system, the outcome when no rule wins, for
+	// every new state the catalog and mappings know (see Set.fallbackOutcome).
+	fallback [2]map[string]Outcome
 }
 
 type rule struct {
@@ -65,11 +72,33 @@ type rule struct {
 	criteria       []criterion
 	target         Target
 	policy         Policy
+
+	// Rendered at compile time, so that evaluating and summarizing format nothing.
+	won      Outcome  // the outcome when the rule wins, reason included
+	skipped  string   // `"id" skipped (`
+	wins     string   // `"id" won`
+	shadows  string   // reason of the rules it shadows: `shadowed by "id"`
+	failedAt []string // Step.Reason of criteria-false, by deciding criterion
+}
+
+// finish renders what evaluations of the rule show.
+func (r *rule) finish() {
+	q := strconv.Quote(r.id)
+	r.won = Outcome{
+		Destination: r.target.Destination, Source: SourceRule, RuleID: r.id, RuleName: r.name, Path: r.path,
+		Target: r.target, WhileOnContact: r.policy, Reason: "rule " + q + " → " + r.target.String(),
+	}
+	r.skipped, r.wins, r.shadows = q+" skipped (", q+" won", "shadowed by "+q
+	r.failedAt = make([]string, len(r.criteria))
+	for i := range r.criteria {
+		r.failedAt[i] = "criteria[" + strconv.Itoa(i) + "] false"
+	}
 }
 
 type criterion struct {
 	left, right term
 	cmp         Comparator
+	code        cmpCode // cmp, compiled
 }
 
 // term is one side of a criterion: an operand, or a literal pre-parsed to its comparison type.
@@ -78,11 +107,12 @@ type term struct {
 	lit operandValue
 }
 
-func (t term) value(f *Facts) operandValue {
+// value reads the term from an evaluation's loaded operands.
+func (t term) value(v *values) operandValue {
 	if t.op == opLiteral {
 		return t.lit
 	}
-	return f.get(t.op)
+	return v[t.op]
 }
 
 // String renders the term as written: an operand name or a static value.
@@ -127,12 +157,23 @@ func Compile(doc config.Document) (*Set, []apperr.Problem) {
 	if len(c.problems) > 0 {
 		return nil, c.problems
 	}
-	for i := range c.set.byEvent {
+	for i, list := range c.set.byEvent {
 		// Priority order, then id, so that equal priorities still evaluate deterministically.
-		slices.SortStableFunc(c.set.byEvent[i], func(a, b *rule) int {
+		slices.SortStableFunc(list, func(a, b *rule) int {
 			return cmp.Or(cmp.Compare(a.priority, b.priority), strings.Compare(a.id, b.id))
 		})
+		for _, r := range list {
+			r.finish()
+			for _, cr := range r.criteria {
+				for _, t := range [2]term{cr.left, cr.right} {
+					if t.op != opLiteral && !slices.Contains(c.set.reads[i], t.op) {
+						c.set.reads[i] = append(c.set.reads[i], t.op)
+					}
+				}
+			}
+		}
 	}
+	c.set.fallbacks()
 	c.set.warnings = append(c.warnings, cycleWarnings(c.set)...)
 	return c.set, nil
 }
@@ -291,6 +332,7 @@ func (c *compiler) rule(i int, r config.Rule) {
 
 func (c *compiler) criterion(p string, cr config.Criterion, kind EventKind, kindOK bool) (criterion, bool) {
 	out := criterion{cmp: Comparator(cr.Comparator)}
+	out.code = out.cmp.code()
 	cmpOK := out.cmp.Valid()
 	if cr.Comparator != "" && !cmpOK {
 		c.problemf(p+".comparator", "unknown comparator %q; use one of %s", cr.Comparator, quoteAll(Comparators()))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Source says how a destination's target was decided.
@@ -103,7 +104,13 @@ func (s Step) Detail() string {
 		if s.facts == nil {
 			return fmt.Sprintf("criteria[%d] %s is false", s.Criterion, c)
 		}
-		return fmt.Sprintf("criteria[%d] %s is false (%s)", s.Criterion, c, c.values(s.facts))
+		var v values
+		for _, t := range [2]term{c.left, c.right} {
+			if t.op != opLiteral {
+				v[t.op] = s.facts.get(t.op)
+			}
+		}
+		return fmt.Sprintf("criteria[%d] %s is false (%s)", s.Criterion, c, c.values(&v))
 	}
 	return string(s.Result)
 }
@@ -155,7 +162,7 @@ func (c criterion) String() string {
 }
 
 // values shows the operands' values, the part of a false criterion a reader can't see in the rule.
-func (c criterion) values(f *Facts) string {
+func (c criterion) values(f *values) string {
 	var out string
 	if c.left.op != opLiteral {
 		out = c.left.String() + " is " + c.left.value(f).String()
@@ -189,7 +196,8 @@ func (e Evaluation) Outcome(d Destination) (Outcome, bool) {
 	return Outcome{}, false
 }
 
-// Evaluate decides, for each destination the event can reach, what to set.
+// Evaluate decides, for each destination the event can reach, what to set, and lists every rule
+// considered. It is Decide with the trace expanded into Steps, for the simulator and tests.
 //
 // Rules for f.Event are visited in priority order (then id). A disabled rule is skipped; a rule
 // whose destination already has a winner is shadowed; otherwise its criteria are tested and the
@@ -197,51 +205,59 @@ func (e Evaluation) Outcome(d Destination) (Outcome, bool) {
 // mapping, keyed by the new state (effective Connect state, Salesforce DeveloperName, "Offline"
 // on logout); work and workload events have no mapping. Failing both, the outcome is SourceNone.
 func (s *Set) Evaluate(f Facts) Evaluation {
+	d := s.Decide(f)
 	e := Evaluation{Event: f.Event}
-	idx, ok := f.Event.index()
-	if !ok {
+	if _, ok := f.Event.index(); !ok {
 		return e
 	}
-	var list []*rule
-	if s != nil {
-		list = s.byEvent[idx]
-	}
-	e.Trace = make([]Step, 0, len(list))
-	facts := &f // one copy shared by the trace, for Step.Detail
-	var winners [2]*rule
-	for _, r := range list {
-		st := Step{
-			RuleID: r.id, RuleName: r.name, Path: r.path, Priority: r.priority,
-			Destination: r.target.Destination, Criterion: -1, rule: r, facts: facts,
-		}
-		slot := r.target.Destination.slot()
-		switch {
-		case !r.enabled:
-			st.Result = StepDisabled
-		case winners[slot] != nil:
-			st.Result = StepShadowed
-			st.ShadowedBy = winners[slot].id
-		default:
-			matched, ci := r.match(facts)
-			st.Criterion = ci
-			if matched {
-				st.Result = StepMatched
-				winners[slot] = r
-			} else {
-				st.Result = StepCriteriaFalse
-			}
-		}
-		e.Trace = append(e.Trace, st)
-	}
-	dest := f.Event.System().Other()
-	e.Outcomes = []Outcome{s.outcome(dest, winners[dest.slot()], f)}
+	e.Outcomes = []Outcome{d.Outcome}
+	e.Trace = d.Trace.Steps()
 	return e
 }
 
+// Decision is the result of Decide: the outcome for the destination the event can reach (the
+// other system), and the trace, kept compact until it is read.
+type Decision struct {
+	// Outcome is zero for an unknown event kind.
+	Outcome Outcome
+	Trace   Trace
+}
+
+// Decide is the hot path of evaluation: it picks the outcome as Evaluate does (see there) without
+// allocating. Everything an evaluation reports (outcome reasons, rule summaries) was rendered at
+// compile time; the trace keeps the facts and the winner and re-derives each rule's step when it
+// is read, which is deterministic because evaluation is pure.
+func (s *Set) Decide(f Facts) Decision {
+	d := Decision{Trace: Trace{facts: f}}
+	idx, ok := f.Event.index()
+	if !ok {
+		return d
+	}
+	var v values
+	if s != nil {
+		d.Trace.rules = s.byEvent[idx]
+		v.load(&f, s.reads[idx])
+	}
+	dest := f.Event.System().Other()
+	for i, r := range d.Trace.rules {
+		// Rules cross systems (Compile checks it), so every rule here decides dest: the first
+		// enabled one that matches wins and shadows the rest.
+		if r.enabled {
+			if ok, _ := r.match(&v); ok {
+				d.Trace.winner = i + 1
+				d.Outcome = r.won
+				return d
+			}
+		}
+	}
+	d.Outcome = s.fallbackOutcome(&f, dest)
+	return d
+}
+
 // match tests the criteria, returning the deciding criterion's index (see Step.Criterion).
-func (r *rule) match(f *Facts) (bool, int) {
+func (r *rule) match(v *values) (bool, int) {
 	for i, c := range r.criteria {
-		holds := compare(c.cmp, c.left.value(f), c.right.value(f))
+		holds := c.code.holds(c.left.value(v), c.right.value(v))
 		if holds == r.any {
 			return holds, i
 		}
@@ -249,45 +265,242 @@ func (r *rule) match(f *Facts) (bool, int) {
 	return !r.any, -1
 }
 
-func (s *Set) outcome(dest Destination, winner *rule, f Facts) Outcome {
-	o := Outcome{Destination: dest}
-	if winner != nil {
-		o.Source, o.RuleID, o.RuleName, o.Path = SourceRule, winner.id, winner.name, winner.path
-		o.Target, o.WhileOnContact = winner.target, winner.policy
-		o.Reason = "rule " + strconv.Quote(winner.id) + " → " + winner.target.String()
-		return o
+// Trace records an evaluation compactly: the rules for the event, the winner and the facts.
+// Steps expands it; Summary renders the one-line form the presence audit carries. It marshals
+// to JSON as the list of Steps. The zero Trace lists no rules.
+type Trace struct {
+	rules  []*rule
+	winner int // index+1 in rules of the winning rule, 0 for none
+	facts  Facts
+	stored []Step // read back from JSON, for a Trace that left its Set behind
+}
+
+// Len returns the number of rules the evaluation considered.
+func (t Trace) Len() int {
+	if t.rules == nil {
+		return len(t.stored)
 	}
-	from, table := "", map[string]mapping(nil)
+	return len(t.rules)
+}
+
+// IsZero reports whether the trace lists no rules, so that `omitzero` leaves it out.
+func (t Trace) IsZero() bool { return t.Len() == 0 }
+
+// step re-derives rule i's result and deciding criterion.
+func (t *Trace) step(i int, v *values) (StepResult, int) {
+	r := t.rules[i]
+	switch {
+	case !r.enabled:
+		return StepDisabled, -1
+	case t.winner > 0 && i > t.winner-1:
+		return StepShadowed, -1
+	}
+	_, ci := r.match(v)
+	if i == t.winner-1 {
+		return StepMatched, ci
+	}
+	return StepCriteriaFalse, ci
+}
+
+func (t *Trace) load(v *values) {
+	for _, r := range t.rules {
+		for _, c := range r.criteria {
+			for _, side := range [2]term{c.left, c.right} {
+				if side.op != opLiteral {
+					v[side.op] = t.facts.get(side.op)
+				}
+			}
+		}
+	}
+}
+
+// Steps lists every rule for the event's kind in evaluation order, with its result.
+func (t Trace) Steps() []Step {
+	if t.rules == nil {
+		return t.stored
+	}
+	var v values
+	t.load(&v)
+	facts := &Facts{}
+	*facts = t.facts // one copy shared by the steps, for Step.Detail
+	out := make([]Step, len(t.rules))
+	for i, r := range t.rules {
+		res, ci := t.step(i, &v)
+		out[i] = Step{
+			RuleID: r.id, RuleName: r.name, Path: r.path, Priority: r.priority,
+			Destination: r.target.Destination, Result: res, Criterion: ci, rule: r, facts: facts,
+		}
+		if res == StepShadowed {
+			out[i].ShadowedBy = t.rules[t.winner-1].id
+		}
+	}
+	return out
+}
+
+// Summary writes the trace in one line: `Rules: "a" skipped (criteria[0] false); "b" won.`, or
+// `No rules for <event>.` It uses the short Step.Reason of each rule, rendered at compile time.
+func (t Trace) Summary(b *strings.Builder) {
+	if t.Len() == 0 {
+		b.WriteString("No rules for ")
+		b.WriteString(string(t.facts.Event))
+		b.WriteByte('.')
+		return
+	}
+	if t.rules == nil {
+		b.WriteString("Rules:")
+		for i, st := range t.stored {
+			if i > 0 {
+				b.WriteByte(';')
+			}
+			b.WriteString(" " + strconv.Quote(st.RuleID))
+			if st.Result == StepMatched {
+				b.WriteString(" won")
+				continue
+			}
+			b.WriteString(" skipped (" + st.Reason() + ")")
+		}
+		b.WriteByte('.')
+		return
+	}
+	var v values
+	t.load(&v)
+	n := len("Rules:.")
+	for _, r := range t.rules {
+		n += len(r.skipped) + len(r.shadows) + 4 // an upper bound of each entry's length
+	}
+	b.Grow(n)
+	b.WriteString("Rules:")
+	for i, r := range t.rules {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteByte(' ')
+		res, ci := t.step(i, &v)
+		if res == StepMatched {
+			b.WriteString(r.wins)
+			continue
+		}
+		b.WriteString(r.skipped)
+		switch {
+		case res == StepShadowed:
+			b.WriteString(t.rules[t.winner-1].shadows)
+		case res == StepCriteriaFalse && ci >= 0:
+			b.WriteString(r.failedAt[ci])
+		case res == StepCriteriaFalse:
+			b.WriteString("no criterion holds")
+		default:
+			b.WriteString(string(res))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteByte('.')
+}
+
+// MarshalJSON writes the trace as its list of Steps.
+func (t Trace) MarshalJSON() ([]byte, error) {
+	steps := t.Steps()
+	if steps == nil {
+		steps = []Step{}
+	}
+	return json.Marshal(steps)
+}
+
+// UnmarshalJSON reads a list of Steps back, from an audit record.
+func (t *Trace) UnmarshalJSON(b []byte) error {
+	var steps []Step
+	if err := json.Unmarshal(b, &steps); err != nil {
+		return err
+	}
+	*t = Trace{stored: steps}
+	if len(steps) > 0 && steps[0].facts != nil {
+		t.facts.Event = steps[0].facts.Event
+	}
+	return nil
+}
+
+// fallbackOutcome is the outcome when no rule wins: the status mapping's, or none. The outcome
+// for every state the set knows was rendered at compile time; an unknown state is rendered now.
+func (s *Set) fallbackOutcome(f *Facts, dest Destination) Outcome {
+	from := mappedState(f)
+	if s != nil {
+		if idx, ok := f.Event.index(); ok {
+			if o, ok := s.fallback[idx][from]; ok {
+				return o
+			}
+		}
+	}
+	return s.renderFallback(f.Event, dest, from)
+}
+
+// mappedState is the state the status mapping is keyed by for f's event: "" when there is none.
+func mappedState(f *Facts) string {
 	switch f.Event {
 	case EventConnectAgentStateChanged:
-		from = f.ConnectNewState
-		if s != nil {
-			table = s.toSalesforce
-		}
+		return f.ConnectNewState
 	case EventSalesforceAgentStateChanged:
-		from = f.SalesforceNewState
-		if s != nil {
-			table = s.toConnect
-		}
+		return f.SalesforceNewState
 	case EventSalesforceAgentLogout:
-		from = Offline
-		if s != nil {
+		return Offline
+	}
+	return ""
+}
+
+// fallbacks renders the fallback outcome of each event kind for every state the set knows.
+func (s *Set) fallbacks() {
+	connectStates := append(SystemStates(), "")
+	for n := range s.connect {
+		connectStates = append(connectStates, n)
+	}
+	for n := range s.toSalesforce {
+		connectStates = append(connectStates, n)
+	}
+	sfStates := []string{""}
+	for n := range s.sfByName {
+		sfStates = append(sfStates, n)
+	}
+	for i, k := range eventKinds {
+		states := []string{""}
+		switch k {
+		case EventConnectAgentStateChanged:
+			states = connectStates
+		case EventSalesforceAgentStateChanged:
+			states = sfStates
+		case EventSalesforceAgentLogout:
+			states = []string{Offline}
+		}
+		s.fallback[i] = make(map[string]Outcome, len(states))
+		for _, from := range states {
+			s.fallback[i][from] = s.renderFallback(k, k.System().Other(), from)
+		}
+	}
+}
+
+// renderFallback builds the outcome for an event of kind whose rules all failed, when the
+// mapping key is from.
+func (s *Set) renderFallback(kind EventKind, dest Destination, from string) Outcome {
+	o := Outcome{Destination: dest}
+	var table map[string]mapping
+	if s != nil {
+		switch kind {
+		case EventConnectAgentStateChanged:
+			table = s.toSalesforce
+		case EventSalesforceAgentStateChanged, EventSalesforceAgentLogout:
 			table = s.toConnect
 		}
 	}
 	if m, ok := table[from]; ok && from != "" {
 		o.Source, o.Path, o.Target = SourceMapping, m.path, m.target
-		o.Reason = "no rule matched; mapping " + m.path + ": " + f.Event.System().Label() + " " + from + " → " + m.target.String()
+		o.Reason = "no rule matched; mapping " + m.path + ": " + kind.System().Label() + " " + from + " → " + m.target.String()
 		return o
 	}
 	o.Source = SourceNone
 	switch {
-	case from == "" && (f.Event == EventSalesforceWorkAccepted || f.Event == EventSalesforceWorkloadChanged):
-		o.Reason = "no rule matched; the status mapping does not apply to " + string(f.Event) + " events"
+	case from == "" && (kind == EventSalesforceWorkAccepted || kind == EventSalesforceWorkloadChanged):
+		o.Reason = "no rule matched; the status mapping does not apply to " + string(kind) + " events"
 	case from == "":
 		o.Reason = "no rule matched and the event has no new state to map"
 	default:
-		o.Reason = "no rule matched and no mapping for " + f.Event.System().Label() + " " + strconv.Quote(from) + " toward " + dest.Label()
+		o.Reason = "no rule matched and no mapping for " + kind.System().Label() + " " + strconv.Quote(from) + " toward " + dest.Label()
 	}
 	return o
 }

@@ -116,34 +116,80 @@ func (f *Facts) get(id operandID) operandValue {
 	return operandValue{}
 }
 
-// compare applies c to two present values of the same kind. Validation guarantees the kinds
+// values holds one evaluation's operand values, indexed by operandID. An evaluation loads the
+// operands its event's rules read once (the list is made at compile time), and every criterion
+// then reads its two sides by index: no lookup, no conversion, no allocation per criterion.
+type values [len(operandTable)]operandValue
+
+// load fills v with the operands ids of f.
+func (v *values) load(f *Facts, ids []operandID) {
+	for _, id := range ids {
+		v[id] = f.get(id)
+	}
+}
+
+// cmpCode is a Comparator compiled to a number, so evaluation compares no strings to pick it.
+type cmpCode uint8
+
+const (
+	cmpInvalid cmpCode = iota
+	cmpEq
+	cmpNe
+	cmpGt
+	cmpGe
+	cmpLt
+	cmpLe
+)
+
+func (c Comparator) code() cmpCode {
+	switch c {
+	case Eq:
+		return cmpEq
+	case Ne:
+		return cmpNe
+	case Gt:
+		return cmpGt
+	case Ge:
+		return cmpGe
+	case Lt:
+		return cmpLt
+	case Le:
+		return cmpLe
+	}
+	return cmpInvalid
+}
+
+// compare applies c to two present values of the same kind (see cmpCode.holds).
+func compare(c Comparator, a, b operandValue) bool { return c.code().holds(a, b) }
+
+// holds applies c to two present values of the same kind. Validation guarantees the kinds
 // agree and that ordering comparators only meet numbers; anything else is false rather than a
 // panic.
-func compare(c Comparator, a, b operandValue) bool {
+func (c cmpCode) holds(a, b operandValue) bool {
 	if a.kind == absent || b.kind == absent || a.kind != b.kind {
 		return false
 	}
 	if a.kind == stringValue {
 		switch c {
-		case Eq:
+		case cmpEq:
 			return a.str == b.str
-		case Ne:
+		case cmpNe:
 			return a.str != b.str
 		}
 		return false
 	}
 	switch c {
-	case Eq:
+	case cmpEq:
 		return a.num == b.num
-	case Ne:
+	case cmpNe:
 		return a.num != b.num
-	case Gt:
+	case cmpGt:
 		return a.num > b.num
-	case Ge:
+	case cmpGe:
 		return a.num >= b.num
-	case Lt:
+	case cmpLt:
 		return a.num < b.num
-	case Le:
+	case cmpLe:
 		return a.num <= b.num
 	}
 	return false
