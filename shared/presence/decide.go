@@ -84,18 +84,16 @@ func Decide(state AgentState, ev Event, set *rules.Set, settings config.Settings
 	}
 	a.ChainID = st.Chain.ID
 
-	eval := set.Evaluate(obs.facts)
-	a.Trace = eval.Trace
-	writeTrace(&b, ev.Kind, eval.Trace)
+	o, trace := set.Decide(obs.facts)
+	a.Trace = trace
+	trace.Summary(&b)
 	var cmds []Command
-	for _, o := range eval.Outcomes {
-		r, cmd := st.resolve(o, ev, s, now)
-		a.Results = append(a.Results, r)
-		if cmd != nil {
-			cmds = append(cmds, *cmd)
-		}
-		fmt.Fprintf(&b, " %s: %s: %s.", r.Destination.Label(), r.Outcome, r.Detail)
+	r, cmd := st.resolve(o, ev, s, now)
+	a.Results = []Result{r}
+	if cmd != nil {
+		cmds = append(cmds, *cmd)
 	}
+	fmt.Fprintf(&b, " %s: %s: %s.", r.Destination.Label(), r.Outcome, r.Detail)
 	a.Outcome = summarize(a.Results)
 	a.Explanation = b.String()
 	return Decision{Commands: cmds, State: st, Audit: a}
@@ -498,33 +496,6 @@ func summarize(rs []Result) Outcome {
 		return rs[0].Outcome
 	}
 	return OutcomeNoRule
-}
-
-// writeTrace lists every rule considered with its short reason; the audit's Trace holds the
-// details with operand values.
-func writeTrace(b *strings.Builder, kind rules.EventKind, trace []rules.Step) {
-	if len(trace) == 0 {
-		b.WriteString("No rules for ")
-		b.WriteString(string(kind))
-		b.WriteByte('.')
-		return
-	}
-	b.WriteString("Rules:")
-	for i, st := range trace {
-		if i > 0 {
-			b.WriteByte(';')
-		}
-		b.WriteString(" ")
-		b.WriteString(strconv.Quote(st.RuleID))
-		if st.Result == rules.StepMatched {
-			b.WriteString(" won")
-			continue
-		}
-		b.WriteString(" skipped (")
-		b.WriteString(st.Reason())
-		b.WriteByte(')')
-	}
-	b.WriteByte('.')
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

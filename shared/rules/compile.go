@@ -48,19 +48,17 @@ func (t Target) String() string {
 // no rules and no mapping, so every evaluation decides "nothing".
 type Set struct {
 	byEvent      [len(eventKinds)][]*rule
-	toSalesforce map[string]mapping // effective Connect state -> Salesforce target
-	toConnect    map[string]mapping // Salesforce DeveloperName -> Connect target
+	reads        [len(eventKinds)][]operandID // the operands the rules of each kind read
+	toSalesforce map[string]mapping           // effective Connect state -> Salesforce target
+	toConnect    map[string]mapping           // Salesforce DeveloperName -> Connect target
 	sfByID       map[string]config.SalesforceStatus
 	sfByName     map[string]config.SalesforceStatus
 	connect      map[string]config.ConnectStatus
 	warnings     []apperr.Problem
-
-	// Made once at compile time so that an evaluation only reads them:
-	// reads lists the operands the rules of each event kind read;
-	reads [len(eventKinds)][]operandID
-	// fallback holds, by the slot of the event's system, the outcome when no rule wins, for
-	// every new state the catalog and mappings know (see Set.fallbackOutcome).
-	fallback [2]map[string]Outcome
+	// fallback holds, by event kind, the outcome when no rule wins, keyed by the state the status
+	// mapping reads (see mappedState): rendered at compile time for every state the catalog and
+	// the mapping know.
+	fallback [len(eventKinds)]map[string]Outcome
 }
 
 type rule struct {
@@ -73,26 +71,14 @@ type rule struct {
 	target         Target
 	policy         Policy
 
-	// Rendered at compile time, so that evaluating and summarizing format nothing.
-	won      Outcome  // the outcome when the rule wins, reason included
-	skipped  string   // `"id" skipped (`
-	wins     string   // `"id" won`
-	shadows  string   // reason of the rules it shadows: `shadowed by "id"`
-	failedAt []string // Step.Reason of criteria-false, by deciding criterion
-}
-
-// finish renders what evaluations of the rule show.
-func (r *rule) finish() {
-	q := strconv.Quote(r.id)
-	r.won = Outcome{
-		Destination: r.target.Destination, Source: SourceRule, RuleID: r.id, RuleName: r.name, Path: r.path,
-		Target: r.target, WhileOnContact: r.policy, Reason: "rule " + q + " → " + r.target.String(),
-	}
-	r.skipped, r.wins, r.shadows = q+" skipped (", q+" won", "shadowed by "+q
-	r.failedAt = make([]string, len(r.criteria))
-	for i := range r.criteria {
-		r.failedAt[i] = "criteria[" + strconv.Itoa(i) + "] false"
-	}
+	// Rendered at compile time, so that an evaluation and its summary format nothing.
+	slot    int      // the target destination's slot
+	quoted  string   // the id, quoted
+	won     Outcome  // the outcome when the rule wins
+	falseAt []string // the short reason of criteria-false, by deciding criterion
+	// summaryLen bounds the length of the rule's entry in Trace.Summary, given the longest
+	// quoted id of the rules it may be shadowed by.
+	summaryLen int
 }
 
 type criterion struct {
@@ -107,12 +93,12 @@ type term struct {
 	lit operandValue
 }
 
-// value reads the term from an evaluation's loaded operands.
-func (t term) value(v *values) operandValue {
+// value reads the term from an evaluation's operand values.
+func (t *term) value(v *values) *operandValue {
 	if t.op == opLiteral {
-		return t.lit
+		return &t.lit
 	}
-	return v[t.op]
+	return &v[t.op]
 }
 
 // String renders the term as written: an operand name or a static value.
@@ -157,23 +143,13 @@ func Compile(doc config.Document) (*Set, []apperr.Problem) {
 	if len(c.problems) > 0 {
 		return nil, c.problems
 	}
-	for i, list := range c.set.byEvent {
+	for _, list := range c.set.byEvent {
 		// Priority order, then id, so that equal priorities still evaluate deterministically.
 		slices.SortStableFunc(list, func(a, b *rule) int {
 			return cmp.Or(cmp.Compare(a.priority, b.priority), strings.Compare(a.id, b.id))
 		})
-		for _, r := range list {
-			r.finish()
-			for _, cr := range r.criteria {
-				for _, t := range [2]term{cr.left, cr.right} {
-					if t.op != opLiteral && !slices.Contains(c.set.reads[i], t.op) {
-						c.set.reads[i] = append(c.set.reads[i], t.op)
-					}
-				}
-			}
-		}
 	}
-	c.set.fallbacks()
+	c.set.prepare()
 	c.set.warnings = append(c.warnings, cycleWarnings(c.set)...)
 	return c.set, nil
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -104,13 +105,7 @@ func (s Step) Detail() string {
 		if s.facts == nil {
 			return fmt.Sprintf("criteria[%d] %s is false", s.Criterion, c)
 		}
-		var v values
-		for _, t := range [2]term{c.left, c.right} {
-			if t.op != opLiteral {
-				v[t.op] = s.facts.get(t.op)
-			}
-		}
-		return fmt.Sprintf("criteria[%d] %s is false (%s)", s.Criterion, c, c.values(&v))
+		return fmt.Sprintf("criteria[%d] %s is false (%s)", s.Criterion, c, c.values(s.facts))
 	}
 	return string(s.Result)
 }
@@ -162,16 +157,18 @@ func (c criterion) String() string {
 }
 
 // values shows the operands' values, the part of a false criterion a reader can't see in the rule.
-func (c criterion) values(f *values) string {
+func (c criterion) values(f *Facts) string {
+	var v values
+	v.load(f, []operandID{c.left.op, c.right.op})
 	var out string
 	if c.left.op != opLiteral {
-		out = c.left.String() + " is " + c.left.value(f).String()
+		out = c.left.String() + " is " + c.left.value(&v).String()
 	}
 	if c.right.op != opLiteral {
 		if out != "" {
 			out += ", "
 		}
-		out += c.right.String() + " is " + c.right.value(f).String()
+		out += c.right.String() + " is " + c.right.value(&v).String()
 	}
 	return out
 }
@@ -197,7 +194,8 @@ func (e Evaluation) Outcome(d Destination) (Outcome, bool) {
 }
 
 // Evaluate decides, for each destination the event can reach, what to set, and lists every rule
-// considered. It is Decide with the trace expanded into Steps, for the simulator and tests.
+// considered with its result. It is Decide with the trace expanded into Steps, for the
+// simulator and tests.
 //
 // Rules for f.Event are visited in priority order (then id). A disabled rule is skipped; a rule
 // whose destination already has a winner is shadowed; otherwise its criteria are tested and the
@@ -205,58 +203,179 @@ func (e Evaluation) Outcome(d Destination) (Outcome, bool) {
 // mapping, keyed by the new state (effective Connect state, Salesforce DeveloperName, "Offline"
 // on logout); work and workload events have no mapping. Failing both, the outcome is SourceNone.
 func (s *Set) Evaluate(f Facts) Evaluation {
-	d := s.Decide(f)
 	e := Evaluation{Event: f.Event}
 	if _, ok := f.Event.index(); !ok {
 		return e
 	}
-	e.Outcomes = []Outcome{d.Outcome}
-	e.Trace = d.Trace.Steps()
+	o, t := s.Decide(f)
+	e.Outcomes = []Outcome{o}
+	e.Trace = t.Steps()
 	return e
 }
 
-// Decision is the result of Decide: the outcome for the destination the event can reach (the
-// other system), and the trace, kept compact until it is read.
-type Decision struct {
-	// Outcome is zero for an unknown event kind.
-	Outcome Outcome
-	Trace   Trace
-}
-
-// Decide is the hot path of evaluation: it picks the outcome as Evaluate does (see there) without
-// allocating. Everything an evaluation reports (outcome reasons, rule summaries) was rendered at
-// compile time; the trace keeps the facts and the winner and re-derives each rule's step when it
-// is read, which is deterministic because evaluation is pure.
-func (s *Set) Decide(f Facts) Decision {
-	d := Decision{Trace: Trace{facts: f}}
+// Decide is the hot path of Evaluate: it returns the outcome for the destination the event can
+// reach (the other system) and the trace, without allocating. Everything an outcome or a
+// summary says was rendered at compile time; the trace keeps the evaluation's input and expands
+// into Steps only when it is read. For an unknown event kind it returns a zero Outcome.
+func (s *Set) Decide(f Facts) (Outcome, Trace) {
+	t := Trace{facts: f}
 	idx, ok := f.Event.index()
 	if !ok {
-		return d
+		return Outcome{}, t
 	}
-	var v values
 	if s != nil {
-		d.Trace.rules = s.byEvent[idx]
-		v.load(&f, s.reads[idx])
+		t.rules, t.reads = s.byEvent[idx], s.reads[idx]
 	}
 	dest := f.Event.System().Other()
-	for i, r := range d.Trace.rules {
-		// Rules cross systems (Compile checks it), so every rule here decides dest: the first
-		// enabled one that matches wins and shadows the rest.
-		if r.enabled {
-			if ok, _ := r.match(&v); ok {
-				d.Trace.winner = i + 1
-				d.Outcome = r.won
-				return d
+	var won *rule
+	t.walk(func(r *rule, res StepResult, _ int, _ *rule) {
+		if res == StepMatched && r.target.Destination == dest {
+			won = r
+		}
+	})
+	if won != nil {
+		return won.won, t
+	}
+	return s.fallbackOutcome(&f, idx, dest), t
+}
+
+// Trace records one evaluation: the rules for the event's kind and the facts they were tested
+// on. Evaluation is pure, so the trace re-derives each rule's result when it is read (Steps,
+// Summary, JSON) instead of storing it: recording it costs nothing. It marshals to JSON as its
+// Steps, and a trace read back from JSON keeps those. The zero Trace has no rules.
+type Trace struct {
+	rules []*rule
+	reads []operandID // the operands the rules read
+	facts Facts
+	read  []Step // the steps of a trace read back from JSON, which has no rules
+}
+
+// Len returns the number of rules the evaluation considered.
+func (t Trace) Len() int { return len(t.rules) + len(t.read) }
+
+// IsZero reports whether the trace lists no rules, so that `omitzero` leaves it out.
+func (t Trace) IsZero() bool { return t.Len() == 0 }
+
+// walk visits the rules in evaluation order with each one's result, its deciding criterion
+// (see Step.Criterion) and, for a shadowed rule, the rule that shadowed it.
+func (t *Trace) walk(visit func(r *rule, res StepResult, criterion int, by *rule)) {
+	var winners [2]*rule
+	var v values
+	v.load(&t.facts, t.reads)
+	for _, r := range t.rules {
+		switch {
+		case !r.enabled:
+			visit(r, StepDisabled, -1, nil)
+		case winners[r.slot] != nil:
+			visit(r, StepShadowed, -1, winners[r.slot])
+		default:
+			matched, ci := r.match(&v)
+			if !matched {
+				visit(r, StepCriteriaFalse, ci, nil)
+				continue
 			}
+			winners[r.slot] = r
+			visit(r, StepMatched, ci, nil)
 		}
 	}
-	d.Outcome = s.fallbackOutcome(&f, dest)
-	return d
+}
+
+// Steps lists every rule for the event's kind in evaluation order, with its result.
+func (t Trace) Steps() []Step {
+	if t.read != nil {
+		return slices.Clone(t.read)
+	}
+	steps := make([]Step, 0, len(t.rules))
+	facts := &t.facts // one copy shared by the steps, for Step.Detail
+	t.walk(func(r *rule, res StepResult, ci int, by *rule) {
+		st := Step{
+			RuleID: r.id, RuleName: r.name, Path: r.path, Priority: r.priority,
+			Destination: r.target.Destination, Result: res, Criterion: ci, rule: r, facts: facts,
+		}
+		if by != nil {
+			st.ShadowedBy = by.id
+		}
+		steps = append(steps, st)
+	})
+	return steps
+}
+
+// Summary writes the trace in one line, each rule with the short reason of Step.Reason:
+// `Rules: "a" skipped (criteria[0] false); "b" won.`, or `No rules for <event>.` It writes only
+// strings rendered at compile time.
+func (t Trace) Summary(b *strings.Builder) {
+	if t.Len() == 0 {
+		b.WriteString("No rules for ")
+		b.WriteString(string(t.facts.Event))
+		b.WriteByte('.')
+		return
+	}
+	n := len("Rules:.")
+	for _, r := range t.rules {
+		n += r.summaryLen
+	}
+	b.Grow(n)
+	b.WriteString("Rules:")
+	for i, st := range t.read {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(" " + strconv.Quote(st.RuleID))
+		if st.Result == StepMatched {
+			b.WriteString(" won")
+		} else {
+			b.WriteString(" skipped (" + st.Reason() + ")")
+		}
+	}
+	first := true
+	t.walk(func(r *rule, res StepResult, ci int, by *rule) {
+		if !first {
+			b.WriteByte(';')
+		}
+		first = false
+		b.WriteByte(' ')
+		b.WriteString(r.quoted)
+		if res == StepMatched {
+			b.WriteString(" won")
+			return
+		}
+		b.WriteString(" skipped (")
+		switch {
+		case res == StepShadowed:
+			b.WriteString("shadowed by ")
+			b.WriteString(by.quoted)
+		case res == StepCriteriaFalse && ci >= 0:
+			b.WriteString(r.falseAt[ci])
+		case res == StepCriteriaFalse:
+			b.WriteString("no criterion holds")
+		default:
+			b.WriteString(string(res))
+		}
+		b.WriteByte(')')
+	})
+	b.WriteByte('.')
+}
+
+// MarshalJSON writes the trace as its list of Steps.
+func (t Trace) MarshalJSON() ([]byte, error) { return json.Marshal(t.Steps()) }
+
+// UnmarshalJSON reads a list of Steps back, such as a simulation's response.
+func (t *Trace) UnmarshalJSON(b []byte) error {
+	var steps []Step
+	if err := json.Unmarshal(b, &steps); err != nil {
+		return err
+	}
+	*t = Trace{read: steps}
+	if t.read == nil {
+		t.read = []Step{}
+	}
+	return nil
 }
 
 // match tests the criteria, returning the deciding criterion's index (see Step.Criterion).
 func (r *rule) match(v *values) (bool, int) {
-	for i, c := range r.criteria {
+	for i := range r.criteria {
+		c := &r.criteria[i]
 		holds := c.code.holds(c.left.value(v), c.right.value(v))
 		if holds == r.any {
 			return holds, i
@@ -265,168 +384,14 @@ func (r *rule) match(v *values) (bool, int) {
 	return !r.any, -1
 }
 
-// Trace records an evaluation compactly: the rules for the event, the winner and the facts.
-// Steps expands it; Summary renders the one-line form the presence audit carries. It marshals
-// to JSON as the list of Steps. The zero Trace lists no rules.
-type Trace struct {
-	rules  []*rule
-	winner int // index+1 in rules of the winning rule, 0 for none
-	facts  Facts
-	stored []Step // read back from JSON, for a Trace that left its Set behind
-}
-
-// Len returns the number of rules the evaluation considered.
-func (t Trace) Len() int {
-	if t.rules == nil {
-		return len(t.stored)
-	}
-	return len(t.rules)
-}
-
-// IsZero reports whether the trace lists no rules, so that `omitzero` leaves it out.
-func (t Trace) IsZero() bool { return t.Len() == 0 }
-
-// step re-derives rule i's result and deciding criterion.
-func (t *Trace) step(i int, v *values) (StepResult, int) {
-	r := t.rules[i]
-	switch {
-	case !r.enabled:
-		return StepDisabled, -1
-	case t.winner > 0 && i > t.winner-1:
-		return StepShadowed, -1
-	}
-	_, ci := r.match(v)
-	if i == t.winner-1 {
-		return StepMatched, ci
-	}
-	return StepCriteriaFalse, ci
-}
-
-func (t *Trace) load(v *values) {
-	for _, r := range t.rules {
-		for _, c := range r.criteria {
-			for _, side := range [2]term{c.left, c.right} {
-				if side.op != opLiteral {
-					v[side.op] = t.facts.get(side.op)
-				}
-			}
-		}
-	}
-}
-
-// Steps lists every rule for the event's kind in evaluation order, with its result.
-func (t Trace) Steps() []Step {
-	if t.rules == nil {
-		return t.stored
-	}
-	var v values
-	t.load(&v)
-	facts := &Facts{}
-	*facts = t.facts // one copy shared by the steps, for Step.Detail
-	out := make([]Step, len(t.rules))
-	for i, r := range t.rules {
-		res, ci := t.step(i, &v)
-		out[i] = Step{
-			RuleID: r.id, RuleName: r.name, Path: r.path, Priority: r.priority,
-			Destination: r.target.Destination, Result: res, Criterion: ci, rule: r, facts: facts,
-		}
-		if res == StepShadowed {
-			out[i].ShadowedBy = t.rules[t.winner-1].id
-		}
-	}
-	return out
-}
-
-// Summary writes the trace in one line: `Rules: "a" skipped (criteria[0] false); "b" won.`, or
-// `No rules for <event>.` It uses the short Step.Reason of each rule, rendered at compile time.
-func (t Trace) Summary(b *strings.Builder) {
-	if t.Len() == 0 {
-		b.WriteString("No rules for ")
-		b.WriteString(string(t.facts.Event))
-		b.WriteByte('.')
-		return
-	}
-	if t.rules == nil {
-		b.WriteString("Rules:")
-		for i, st := range t.stored {
-			if i > 0 {
-				b.WriteByte(';')
-			}
-			b.WriteString(" " + strconv.Quote(st.RuleID))
-			if st.Result == StepMatched {
-				b.WriteString(" won")
-				continue
-			}
-			b.WriteString(" skipped (" + st.Reason() + ")")
-		}
-		b.WriteByte('.')
-		return
-	}
-	var v values
-	t.load(&v)
-	n := len("Rules:.")
-	for _, r := range t.rules {
-		n += len(r.skipped) + len(r.shadows) + 4 // an upper bound of each entry's length
-	}
-	b.Grow(n)
-	b.WriteString("Rules:")
-	for i, r := range t.rules {
-		if i > 0 {
-			b.WriteByte(';')
-		}
-		b.WriteByte(' ')
-		res, ci := t.step(i, &v)
-		if res == StepMatched {
-			b.WriteString(r.wins)
-			continue
-		}
-		b.WriteString(r.skipped)
-		switch {
-		case res == StepShadowed:
-			b.WriteString(t.rules[t.winner-1].shadows)
-		case res == StepCriteriaFalse && ci >= 0:
-			b.WriteString(r.failedAt[ci])
-		case res == StepCriteriaFalse:
-			b.WriteString("no criterion holds")
-		default:
-			b.WriteString(string(res))
-		}
-		b.WriteByte(')')
-	}
-	b.WriteByte('.')
-}
-
-// MarshalJSON writes the trace as its list of Steps.
-func (t Trace) MarshalJSON() ([]byte, error) {
-	steps := t.Steps()
-	if steps == nil {
-		steps = []Step{}
-	}
-	return json.Marshal(steps)
-}
-
-// UnmarshalJSON reads a list of Steps back, from an audit record.
-func (t *Trace) UnmarshalJSON(b []byte) error {
-	var steps []Step
-	if err := json.Unmarshal(b, &steps); err != nil {
-		return err
-	}
-	*t = Trace{stored: steps}
-	if len(steps) > 0 && steps[0].facts != nil {
-		t.facts.Event = steps[0].facts.Event
-	}
-	return nil
-}
-
-// fallbackOutcome is the outcome when no rule wins: the status mapping's, or none. The outcome
-// for every state the set knows was rendered at compile time; an unknown state is rendered now.
-func (s *Set) fallbackOutcome(f *Facts, dest Destination) Outcome {
+// fallbackOutcome is the outcome toward dest when no rule wins: the status mapping's, or none.
+// It was rendered at compile time for every state the set knows; an unknown state is rendered
+// now.
+func (s *Set) fallbackOutcome(f *Facts, idx int, dest Destination) Outcome {
 	from := mappedState(f)
 	if s != nil {
-		if idx, ok := f.Event.index(); ok {
-			if o, ok := s.fallback[idx][from]; ok {
-				return o
-			}
+		if o, ok := s.fallback[idx][from]; ok {
+			return o
 		}
 	}
 	return s.renderFallback(f.Event, dest, from)
@@ -445,28 +410,68 @@ func mappedState(f *Facts) string {
 	return ""
 }
 
-// fallbacks renders the fallback outcome of each event kind for every state the set knows.
-func (s *Set) fallbacks() {
-	connectStates := append(SystemStates(), "")
+// prepare renders, once at compile time, everything evaluations report and read: each rule's
+// outcome and summary strings, the operands each event kind's rules read, and the fallback
+// outcomes.
+func (s *Set) prepare() {
+	for i, list := range s.byEvent {
+		longest := 0
+		for _, r := range list {
+			r.render()
+			longest = max(longest, len(r.quoted))
+			for _, c := range r.criteria {
+				for _, t := range [2]term{c.left, c.right} {
+					if t.op != opLiteral && !slices.Contains(s.reads[i], t.op) {
+						s.reads[i] = append(s.reads[i], t.op)
+					}
+				}
+			}
+		}
+		for _, r := range list {
+			// An entry is `; "id" skipped (reason)` at most; criteria reasons grow with the index.
+			reason := max(len("no criterion holds"), len("shadowed by ")+longest)
+			if n := len(r.falseAt); n > 0 {
+				reason = max(reason, len(r.falseAt[n-1]))
+			}
+			r.summaryLen = len("; ") + len(r.quoted) + len(" skipped ()") + reason
+		}
+	}
+	s.renderFallbacks()
+}
+
+// render fills in what evaluations of the rule report.
+func (r *rule) render() {
+	r.slot, r.quoted = r.target.Destination.slot(), strconv.Quote(r.id)
+	r.won = Outcome{
+		Destination: r.target.Destination, Source: SourceRule, RuleID: r.id, RuleName: r.name, Path: r.path,
+		Target: r.target, WhileOnContact: r.policy, Reason: "rule " + r.quoted + " → " + r.target.String(),
+	}
+	r.falseAt = make([]string, len(r.criteria))
+	for i := range r.criteria {
+		r.falseAt[i] = "criteria[" + strconv.Itoa(i) + "] false"
+	}
+}
+
+// renderFallbacks renders the fallback outcome of every event kind for each state the catalog
+// or the mapping knows, and for no state.
+func (s *Set) renderFallbacks() {
+	connectStates, sfStates := append(SystemStates(), ""), []string{""}
 	for n := range s.connect {
 		connectStates = append(connectStates, n)
 	}
 	for n := range s.toSalesforce {
 		connectStates = append(connectStates, n)
 	}
-	sfStates := []string{""}
 	for n := range s.sfByName {
 		sfStates = append(sfStates, n)
 	}
+	for n := range s.toConnect {
+		sfStates = append(sfStates, n)
+	}
 	for i, k := range eventKinds {
-		states := []string{""}
-		switch k {
-		case EventConnectAgentStateChanged:
+		states := sfStates
+		if k.System() == Connect {
 			states = connectStates
-		case EventSalesforceAgentStateChanged:
-			states = sfStates
-		case EventSalesforceAgentLogout:
-			states = []string{Offline}
 		}
 		s.fallback[i] = make(map[string]Outcome, len(states))
 		for _, from := range states {
@@ -475,8 +480,8 @@ func (s *Set) fallbacks() {
 	}
 }
 
-// renderFallback builds the outcome for an event of kind whose rules all failed, when the
-// mapping key is from.
+// renderFallback builds the outcome toward dest for an event of kind that no rule decided, when
+// the status mapping's key is from.
 func (s *Set) renderFallback(kind EventKind, dest Destination, from string) Outcome {
 	o := Outcome{Destination: dest}
 	var table map[string]mapping

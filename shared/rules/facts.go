@@ -116,23 +116,26 @@ func (f *Facts) get(id operandID) operandValue {
 	return operandValue{}
 }
 
-// values holds one evaluation's operand values, indexed by operandID. An evaluation loads the
-// operands its event's rules read once (the list is made at compile time), and every criterion
-// then reads its two sides by index: no lookup, no conversion, no allocation per criterion.
+// values holds one evaluation's operand values, indexed by operandID. An evaluation reads the
+// operands its event's rules use once (the list is made at compile time); each criterion then
+// reads its sides by index, with no lookup and no conversion.
 type values [len(operandTable)]operandValue
 
-// load fills v with the operands ids of f.
+// load reads operands ids from f.
 func (v *values) load(f *Facts, ids []operandID) {
 	for _, id := range ids {
 		v[id] = f.get(id)
 	}
 }
 
-// cmpCode is a Comparator compiled to a number, so evaluation compares no strings to pick it.
+// compare applies c to two values (see cmpCode.holds).
+func compare(c Comparator, a, b operandValue) bool { return c.code().holds(&a, &b) }
+
+// cmpCode is a Comparator compiled to a number, so that evaluation picks no comparator by name.
 type cmpCode uint8
 
 const (
-	cmpInvalid cmpCode = iota
+	cmpNever cmpCode = iota // an unknown comparator: never holds
 	cmpEq
 	cmpNe
 	cmpGt
@@ -156,17 +159,14 @@ func (c Comparator) code() cmpCode {
 	case Le:
 		return cmpLe
 	}
-	return cmpInvalid
+	return cmpNever
 }
 
-// compare applies c to two present values of the same kind (see cmpCode.holds).
-func compare(c Comparator, a, b operandValue) bool { return c.code().holds(a, b) }
-
 // holds applies c to two present values of the same kind. Validation guarantees the kinds
-// agree and that ordering comparators only meet numbers; anything else is false rather than a
-// panic.
-func (c cmpCode) holds(a, b operandValue) bool {
-	if a.kind == absent || b.kind == absent || a.kind != b.kind {
+// agree and that ordering comparators only meet numbers; anything else, an absent value
+// included, is false rather than a panic.
+func (c cmpCode) holds(a, b *operandValue) bool {
+	if a.kind == absent || a.kind != b.kind {
 		return false
 	}
 	if a.kind == stringValue {
