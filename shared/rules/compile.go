@@ -75,7 +75,7 @@ type rule struct {
 	slot    int      // the target destination's slot
 	quoted  string   // the id, quoted
 	won     Outcome  // the outcome when the rule wins
-	falseAt []string // the short reason of criteria-false, by deciding criterion
+	falseAt []string // the rule's Summary entry when criteria are false, by deciding criterion
 	// summaryLen bounds the length of the rule's entry in Trace.Summary, given the longest
 	// quoted id of the rules it may be shadowed by.
 	summaryLen int

@@ -80,11 +80,15 @@ func TestTraceSummary(t *testing.T) {
 	set := mustCompile(t, traceDoc())
 	for _, tt := range traceFacts {
 		t.Run(tt.name, func(t *testing.T) {
-			_, trace := set.Decide(tt.f)
+			var during strings.Builder
+			_, trace := set.Decide(tt.f, &during)
 			var b strings.Builder
 			trace.Summary(&b)
 			if b.String() != tt.summary {
 				t.Errorf("summary\n got %s\nwant %s", b.String(), tt.summary)
+			}
+			if during.String() != tt.summary {
+				t.Errorf("summary written by Decide\n got %s\nwant %s", during.String(), tt.summary)
 			}
 			if want := summaryFromSteps(tt.f.Event, trace.Steps()); b.String() != want {
 				t.Errorf("summary differs from the steps' reasons\n got %s\nwant %s", b.String(), want)
@@ -100,7 +104,7 @@ func TestTraceJSON(t *testing.T) {
 	set := mustCompile(t, traceDoc())
 	for _, tt := range traceFacts {
 		t.Run(tt.name, func(t *testing.T) {
-			_, trace := set.Decide(tt.f)
+			_, trace := set.Decide(tt.f, nil)
 			got, err := json.Marshal(trace)
 			if err != nil {
 				t.Fatal(err)
@@ -156,7 +160,7 @@ func TestDecideAllocatesNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var o Outcome
-			allocs := testing.AllocsPerRun(100, func() { o, _ = set.Decide(tt.f) })
+			allocs := testing.AllocsPerRun(100, func() { o, _ = set.Decide(tt.f, nil) })
 			if allocs != 0 {
 				t.Errorf("Decide allocated %v times", allocs)
 			}
@@ -186,12 +190,12 @@ func TestFallbackForUnknownState(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o, _ := set.Decide(tt.f)
+			o, _ := set.Decide(tt.f, nil)
 			if o.Source != SourceNone || o.Reason != tt.want {
 				t.Errorf("got %s %q, want none %q", o.Source, o.Reason, tt.want)
 			}
 			var nilSet *Set
-			if o2, _ := nilSet.Decide(tt.f); o2.Reason != tt.want {
+			if o2, _ := nilSet.Decide(tt.f, nil); o2.Reason != tt.want {
 				t.Errorf("nil set: %q", o2.Reason)
 			}
 		})

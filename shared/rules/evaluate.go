@@ -207,7 +207,7 @@ func (s *Set) Evaluate(f Facts) Evaluation {
 	if _, ok := f.Event.index(); !ok {
 		return e
 	}
-	o, t := s.Decide(f)
+	o, t := s.Decide(f, nil)
 	e.Outcomes = []Outcome{o}
 	e.Trace = t.Steps()
 	return e
@@ -216,8 +216,10 @@ func (s *Set) Evaluate(f Facts) Evaluation {
 // Decide is the hot path of Evaluate: it returns the outcome for the destination the event can
 // reach (the other system) and the trace, without allocating. Everything an outcome or a
 // summary says was rendered at compile time; the trace keeps the evaluation's input and expands
-// into Steps only when it is read. For an unknown event kind it returns a zero Outcome.
-func (s *Set) Decide(f Facts) (Outcome, Trace) {
+// into Steps only when it is read. When summary is not nil, Decide also writes the trace's
+// Summary to it in the same pass over the rules. For an unknown event kind it returns a zero
+// Outcome and writes nothing.
+func (s *Set) Decide(f Facts, summary *strings.Builder) (Outcome, Trace) {
 	t := Trace{facts: f}
 	idx, ok := f.Event.index()
 	if !ok {
@@ -228,11 +230,15 @@ func (s *Set) Decide(f Facts) (Outcome, Trace) {
 	}
 	dest := f.Event.System().Other()
 	var won *rule
-	t.walk(func(r *rule, res StepResult, _ int, _ *rule) {
+	w := summaryWriter{b: summary}
+	w.start(&t)
+	t.walk(func(r *rule, res StepResult, ci int, by *rule) {
 		if res == StepMatched && r.target.Destination == dest {
 			won = r
 		}
+		w.entry(r, res, ci, by)
 	})
+	w.end()
 	if won != nil {
 		return won.won, t
 	}
@@ -304,56 +310,85 @@ func (t Trace) Steps() []Step {
 // `Rules: "a" skipped (criteria[0] false); "b" won.`, or `No rules for <event>.` It writes only
 // strings rendered at compile time.
 func (t Trace) Summary(b *strings.Builder) {
-	if t.Len() == 0 {
-		b.WriteString("No rules for ")
-		b.WriteString(string(t.facts.Event))
-		b.WriteByte('.')
-		return
-	}
-	n := len("Rules:.")
-	for _, r := range t.rules {
-		n += r.summaryLen
-	}
-	b.Grow(n)
-	b.WriteString("Rules:")
-	for i, st := range t.read {
-		if i > 0 {
-			b.WriteByte(';')
-		}
-		b.WriteString(" " + strconv.Quote(st.RuleID))
+	w := summaryWriter{b: b}
+	w.start(&t)
+	for _, st := range t.read {
+		w.sep()
+		b.WriteString(strconv.Quote(st.RuleID))
 		if st.Result == StepMatched {
 			b.WriteString(" won")
 		} else {
 			b.WriteString(" skipped (" + st.Reason() + ")")
 		}
 	}
-	first := true
-	t.walk(func(r *rule, res StepResult, ci int, by *rule) {
-		if !first {
-			b.WriteByte(';')
-		}
-		first = false
-		b.WriteByte(' ')
-		b.WriteString(r.quoted)
-		if res == StepMatched {
-			b.WriteString(" won")
-			return
-		}
-		b.WriteString(" skipped (")
-		switch {
-		case res == StepShadowed:
-			b.WriteString("shadowed by ")
-			b.WriteString(by.quoted)
-		case res == StepCriteriaFalse && ci >= 0:
-			b.WriteString(r.falseAt[ci])
-		case res == StepCriteriaFalse:
-			b.WriteString("no criterion holds")
-		default:
-			b.WriteString(string(res))
-		}
-		b.WriteByte(')')
-	})
-	b.WriteByte('.')
+	t.walk(w.entry)
+	w.end()
+}
+
+// summaryWriter writes Trace.Summary as the rules are walked; with a nil builder it writes nothing.
+type summaryWriter struct {
+	b       *strings.Builder
+	entries int
+}
+
+func (w *summaryWriter) start(t *Trace) {
+	if w.b == nil {
+		return
+	}
+	if t.Len() == 0 {
+		w.b.WriteString("No rules for ")
+		w.b.WriteString(string(t.facts.Event))
+		return
+	}
+	n := len("Rules:.")
+	for _, r := range t.rules {
+		n += r.summaryLen
+	}
+	w.b.Grow(n)
+	w.b.WriteString("Rules:")
+}
+
+// sep starts an entry.
+func (w *summaryWriter) sep() {
+	if w.entries > 0 {
+		w.b.WriteByte(';')
+	}
+	w.entries++
+	w.b.WriteByte(' ')
+}
+
+func (w *summaryWriter) entry(r *rule, res StepResult, ci int, by *rule) {
+	if w.b == nil {
+		return
+	}
+	w.sep()
+	b := w.b
+	if res == StepCriteriaFalse && ci >= 0 {
+		b.WriteString(r.falseAt[ci]) // the common case, in one piece
+		return
+	}
+	b.WriteString(r.quoted)
+	if res == StepMatched {
+		b.WriteString(" won")
+		return
+	}
+	b.WriteString(" skipped (")
+	switch res {
+	case StepShadowed:
+		b.WriteString("shadowed by ")
+		b.WriteString(by.quoted)
+	case StepCriteriaFalse:
+		b.WriteString("no criterion holds")
+	default:
+		b.WriteString(string(res))
+	}
+	b.WriteByte(')')
+}
+
+func (w *summaryWriter) end() {
+	if w.b != nil {
+		w.b.WriteByte('.')
+	}
 }
 
 // MarshalJSON writes the trace as its list of Steps.
@@ -428,12 +463,11 @@ func (s *Set) prepare() {
 			}
 		}
 		for _, r := range list {
-			// An entry is `; "id" skipped (reason)` at most; criteria reasons grow with the index.
-			reason := max(len("no criterion holds"), len("shadowed by ")+longest)
+			// An entry is `; "id" skipped (reason)` at most; criteria entries grow with the index.
+			r.summaryLen = len("; ") + len(r.quoted) + len(" skipped ()") + max(len("no criterion holds"), len("shadowed by ")+longest)
 			if n := len(r.falseAt); n > 0 {
-				reason = max(reason, len(r.falseAt[n-1]))
+				r.summaryLen = max(r.summaryLen, len("; ")+len(r.falseAt[n-1]))
 			}
-			r.summaryLen = len("; ") + len(r.quoted) + len(" skipped ()") + reason
 		}
 	}
 	s.renderFallbacks()
@@ -448,7 +482,7 @@ func (r *rule) render() {
 	}
 	r.falseAt = make([]string, len(r.criteria))
 	for i := range r.criteria {
-		r.falseAt[i] = "criteria[" + strconv.Itoa(i) + "] false"
+		r.falseAt[i] = r.quoted + " skipped (criteria[" + strconv.Itoa(i) + "] false)"
 	}
 }
 
