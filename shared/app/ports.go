@@ -178,7 +178,7 @@ func (u connectUsers) UsernamesByUserIDs(ctx context.Context, ids []string) ([]e
 	}
 	out := make([]engine.UserLookup, len(ids))
 	for i, id := range ids {
-		if usr, ok := users[strings.ToLower(id)]; ok {
+		if usr, ok := users[id]; ok {
 			out[i].Value = usr.Username
 		} else {
 			out[i].Err = apperr.New(apperr.NotFound, "Connect user %q not found", id)

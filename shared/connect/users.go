@@ -183,7 +183,7 @@ func (c *Client) FindUserByUsername(ctx context.Context, username string) (User,
 // conditions of a user search filter, kept here as the safe bound.
 const MaxUsersPerSearch = 25
 
-// UsersByID returns the Connect users with the given ids, keyed by lower-cased id, found with
+// UsersByID returns the Connect users with the given ids, keyed by id, found with
 // SearchUsers (OR'ed EXACT ResourceId conditions, MaxUsersPerSearch ids a call) instead of one
 // DescribeUser call each. Unknown ids are absent from the result.
 func (c *Client) UsersByID(ctx context.Context, ids []string) (map[string]User, error) {
@@ -198,7 +198,7 @@ func (c *Client) UsersByID(ctx context.Context, ids []string) (map[string]User, 
 			return nil, err
 		}
 		for _, u := range users {
-			out[strings.ToLower(u.ID)] = u
+			out[u.ID] = u // Connect matches ids without regard to case; DescribeUser does not
 		}
 	}
 	return out, nil
