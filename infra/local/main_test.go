@@ -251,7 +251,7 @@ func TestInvokeEventFunctions(t *testing.T) {
 			event:  "agent-events/state-change-available-to-lunch.json",
 			stdout: []string{`"batchItemFailures": []`},
 			calls: []string{
-				"SELECT Id FROM User WHERE (FederationIdentifier = 'jdoe')",
+				"SELECT Id, FederationIdentifier FROM User WHERE (FederationIdentifier IN ('jdoe')) AND (IsActive = true)",
 				"POST  /services/data/v62.0/composite/sobjects",
 				`"StatusId__c":"0N5xx0000004D56"`, `"UserId__c":"0055e000003AbCdAAK"`,
 			},

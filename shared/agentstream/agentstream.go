@@ -143,6 +143,7 @@ func (h *Handler) HandleWithStats(ctx context.Context, in events.KinesisEvent) (
 	}
 
 	b := h.eng.NewBatch()
+	b.PrefetchLinks(ctx, firstEvents(order, byAgent))
 	var (
 		processed, duplicates, heartbeats atomic.Int64
 		wg                                sync.WaitGroup
@@ -212,6 +213,22 @@ func (h *Handler) HandleWithStats(ctx context.Context, in events.KinesisEvent) (
 		"duplicates", st.Duplicates, "heartbeats", st.Heartbeats, "poison", st.Poison, "failed", st.Failed,
 		"published", st.Published, "publishCalls", st.PublishCalls)
 	return resp, st
+}
+
+// firstEvents returns each agent's first event that ProcessConnect will see (heartbeats are
+// not processed), for the batch's identity prefetch.
+func firstEvents(order []string, byAgent map[string][]record) []engine.ConnectEvent {
+	var out []engine.ConnectEvent
+	for _, agent := range order {
+		for _, r := range byAgent[agent] {
+			if r.ev.EventType != agentevent.EventTypeHeartBeat {
+				ev, username := Convert(r.ev)
+				out = append(out, engine.ConnectEvent{ConnectUserID: agent, Username: username, Event: ev})
+				break
+			}
+		}
+	}
+	return out
 }
 
 // apply processes one decoded record. A final (non-retryable) error is audited like a poison

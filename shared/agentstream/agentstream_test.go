@@ -135,9 +135,9 @@ func TestReplayedBatchHasOneSetOfSideEffects(t *testing.T) {
 	if n := len(h.Status.Calls()); n != 0 {
 		t.Errorf("Connect calls = %d, want 0", n)
 	}
-	// Salesforce lookups happened once per agent, on the first run only.
-	if n := h.SF.Calls(); n != 4 {
-		t.Errorf("Salesforce user lookups = %d, want 4", n)
+	// The four agents' links were looked up together, in one query on the first run only.
+	if n := h.SF.Calls(); n != 1 {
+		t.Errorf("Salesforce user lookups = %d, want 1", n)
 	}
 }
 

@@ -97,6 +97,14 @@ func newBench(b *testing.B, storeLatency, sfLatency time.Duration, agents int, p
 	h.Publisher.PublishFunc = func(context.Context, []presence.Command) ([]error, error) { sleep(); return nil, nil }
 	lookup := h.SF.UserIDByFieldFunc
 	h.SF.UserIDByFieldFunc = func(ctx context.Context, f, v string) (string, error) { sleep(); return lookup(ctx, f, v) }
+	h.SF.UserIDsByFieldFunc = func(ctx context.Context, f string, vs []string) ([]engine.UserLookup, error) {
+		sleep() // one query for the batch
+		out := make([]engine.UserLookup, len(vs))
+		for i, v := range vs {
+			out[i].Value, out[i].Err = lookup(ctx, f, v)
+		}
+		return out, nil
+	}
 	conc := agentstream.DefaultConcurrency
 	if perEvent {
 		conc = 1

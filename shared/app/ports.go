@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
@@ -27,7 +28,7 @@ type salesforceUsers struct{ c *salesforce.Client }
 // UserIDByField returns the id of the active user whose field equals value.
 func (u salesforceUsers) UserIDByField(ctx context.Context, field, value string) (string, error) {
 	if value == "" {
-		return "", apperr.New(apperr.NotFound, "no Salesforce user: empty %s", field)
+		return "", emptyValue(field)
 	}
 	soql, err := salesforce.Select("Id").From("User").
 		Where(field+" = ?", value).Where("IsActive = true").Limit(2).Build()
@@ -43,6 +44,54 @@ func (u salesforceUsers) UserIDByField(ctx context.Context, field, value string)
 			ids = append(ids, id)
 		}
 	}
+	return oneUser(field, value, ids)
+}
+
+// UserIDsByField looks the values up with one query, field IN (...), and answers each as
+// UserIDByField would. SOQL compares strings without regard to case, so the users found are
+// matched back to the values the same way.
+func (u salesforceUsers) UserIDsByField(ctx context.Context, field string, values []string) ([]engine.UserLookup, error) {
+	var query []string
+	for _, v := range values {
+		if v != "" && !slices.Contains(query, v) {
+			query = append(query, v)
+		}
+	}
+	ids := map[string][]string{} // by lower-cased field value
+	if len(query) > 0 {
+		soql, err := salesforce.Select("Id", field).From("User").
+			Where(field+" IN ?", query).Where("IsActive = true").Build()
+		if err != nil {
+			return nil, err
+		}
+		for rec, err := range u.c.Query(ctx, soql) {
+			if err != nil {
+				return nil, err
+			}
+			id, _ := rec["Id"].(string)
+			v, _ := rec[field].(string)
+			if id != "" {
+				ids[strings.ToLower(v)] = append(ids[strings.ToLower(v)], id)
+			}
+		}
+	}
+	out := make([]engine.UserLookup, len(values))
+	for i, v := range values {
+		if v == "" {
+			out[i].Err = emptyValue(field)
+			continue
+		}
+		out[i].Value, out[i].Err = oneUser(field, v, ids[strings.ToLower(v)])
+	}
+	return out, nil
+}
+
+func emptyValue(field string) error {
+	return apperr.New(apperr.NotFound, "no Salesforce user: empty %s", field)
+}
+
+// oneUser is the lookup of value: the one user found, or a final miss.
+func oneUser(field, value string, ids []string) (string, error) {
 	switch len(ids) {
 	case 0:
 		return "", apperr.New(apperr.NotFound, "no active Salesforce user with %s %q", field, value)
@@ -118,6 +167,24 @@ func (u connectUsers) UsernameByUserID(ctx context.Context, id string) (string, 
 		return "", err
 	}
 	return usr.Username, nil
+}
+
+// UsernamesByUserIDs looks the ids up with SearchUsers, MaxUsersPerSearch at a time, instead of
+// one DescribeUser call each; an id Connect does not know is NotFound, as with DescribeUser.
+func (u connectUsers) UsernamesByUserIDs(ctx context.Context, ids []string) ([]engine.UserLookup, error) {
+	users, err := u.c.UsersByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.UserLookup, len(ids))
+	for i, id := range ids {
+		if usr, ok := users[id]; ok {
+			out[i].Value = usr.Username
+		} else {
+			out[i].Err = apperr.New(apperr.NotFound, "Connect user %q not found", id)
+		}
+	}
+	return out, nil
 }
 
 // UserIDByUsername returns the id of the Connect user with username.

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,47 +156,87 @@ func slots(m map[string]int32) map[string]int {
 // (case-sensitive) match is preferred and a case-insensitive one accepted. No match is
 // apperr.NotFound.
 func (c *Client) FindUserByUsername(ctx context.Context, username string) (User, error) {
-	const op = "SearchUsers"
 	if username == "" {
 		return User{}, apperr.Invalidf([]apperr.Problem{{Path: "username", Message: "required"}}, "username is required")
 	}
+	users, err := c.searchUsers(ctx, exact("Username", username))
+	if err != nil {
+		return User{}, err
+	}
 	var fold *User
-	var token *string
-	for {
-		if err := c.wait(ctx, op); err != nil {
-			return User{}, err
+	for i, u := range users {
+		if u.Username == username {
+			return u, nil
 		}
-		out, err := c.api.SearchUsers(ctx, &awsconnect.SearchUsersInput{
-			InstanceId: aws.String(c.instanceID),
-			SearchCriteria: &types.UserSearchCriteria{StringCondition: &types.StringCondition{
-				FieldName:      aws.String("Username"),
-				Value:          aws.String(username),
-				ComparisonType: types.StringComparisonTypeExact,
-			}},
-			MaxResults: aws.Int32(100),
-			NextToken:  token,
-		})
-		if err != nil {
-			return User{}, mapError(op, err)
+		if fold == nil && strings.EqualFold(u.Username, username) {
+			fold = &users[i]
 		}
-		for _, s := range out.Users {
-			u := searchUser(s)
-			if u.Username == username {
-				return u, nil
-			}
-			if fold == nil && strings.EqualFold(u.Username, username) {
-				fold = &u
-			}
-		}
-		if aws.ToString(out.NextToken) == "" {
-			break
-		}
-		token = out.NextToken
 	}
 	if fold != nil {
 		return *fold, nil
 	}
 	return User{}, apperr.New(apperr.NotFound, "no Connect user with username %q", username)
+}
+
+// MaxUsersPerSearch is how many ids UsersByID puts in one SearchUsers call. Connect documents
+// no limit on the OR conditions of a UserSearchCriteria; 25 is its documented limit on the tag
+// conditions of a user search filter, kept here as the safe bound.
+const MaxUsersPerSearch = 25
+
+// UsersByID returns the Connect users with the given ids, keyed by id, found with
+// SearchUsers (OR'ed EXACT ResourceId conditions, MaxUsersPerSearch ids a call) instead of one
+// DescribeUser call each. Unknown ids are absent from the result.
+func (c *Client) UsersByID(ctx context.Context, ids []string) (map[string]User, error) {
+	out := map[string]User{}
+	for chunk := range slices.Chunk(dedupe(ids), MaxUsersPerSearch) {
+		crit := &types.UserSearchCriteria{}
+		for _, id := range chunk {
+			crit.OrConditions = append(crit.OrConditions, *exact("ResourceId", id))
+		}
+		users, err := c.searchUsers(ctx, crit)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			out[u.ID] = u // Connect matches ids without regard to case; DescribeUser does not
+		}
+	}
+	return out, nil
+}
+
+// exact is the criterion "field equals value" (Connect compares without regard to case).
+func exact(field, value string) *types.UserSearchCriteria {
+	return &types.UserSearchCriteria{StringCondition: &types.StringCondition{
+		FieldName: aws.String(field), Value: aws.String(value), ComparisonType: types.StringComparisonTypeExact,
+	}}
+}
+
+// searchUsers returns every user that crit matches, page by page.
+func (c *Client) searchUsers(ctx context.Context, crit *types.UserSearchCriteria) ([]User, error) {
+	const op = "SearchUsers"
+	var users []User
+	var token *string
+	for {
+		if err := c.wait(ctx, op); err != nil {
+			return nil, err
+		}
+		out, err := c.api.SearchUsers(ctx, &awsconnect.SearchUsersInput{
+			InstanceId:     aws.String(c.instanceID),
+			SearchCriteria: crit,
+			MaxResults:     aws.Int32(100),
+			NextToken:      token,
+		})
+		if err != nil {
+			return nil, mapError(op, err)
+		}
+		for _, s := range out.Users {
+			users = append(users, searchUser(s))
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return users, nil
+		}
+		token = out.NextToken
+	}
 }
 
 func searchUser(s types.UserSearchSummary) User {

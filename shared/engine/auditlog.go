@@ -52,7 +52,7 @@ func auditEntry(subject, id string, at time.Time, a presence.Audit, cmds []prese
 	if len(cmds) > 0 {
 		d["commands"] = cmds
 	}
-	if len(a.Trace) > 0 {
+	if !a.Trace.IsZero() {
 		d["trace"] = a.Trace
 	}
 	return audit.Entry{

@@ -3,8 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
@@ -81,27 +84,104 @@ func (r *resolver) fromConnect(ctx context.Context, field, connectUserID, userna
 	if l, ok, err := r.cached(ctx, dynamo.LinkFromConnect, connectUserID, field); ok || err != nil {
 		return l, err
 	}
-	now := r.now()
-	l := dynamo.Link{From: dynamo.LinkFromConnect, Field: field, ConnectUserID: connectUserID, ResolvedAt: now}
-	username := usernameHint
-	if username == "" {
+	l := dynamo.Link{From: dynamo.LinkFromConnect, Field: field, ConnectUserID: connectUserID, ResolvedAt: r.now()}
+	l.Username = usernameHint
+	if l.Username == "" {
 		u, err := r.cn.UsernameByUserID(ctx, connectUserID)
 		if miss, err := lookupMiss(err); err != nil {
 			return dynamo.Link{}, err
 		} else if miss != "" {
 			return r.save(ctx, r.negative(l, "Connect user not found: "+miss))
 		}
-		username = u
+		l.Username = u
 	}
-	l.Username = username
-	sfID, err := r.sf.UserIDByField(ctx, field, username)
+	sfID, err := r.sf.UserIDByField(ctx, field, l.Username)
+	return r.linkConnect(ctx, l, sfID, err)
+}
+
+// linkConnect completes the link of a Connect user whose username is known with the result of
+// its Salesforce lookup.
+func (r *resolver) linkConnect(ctx context.Context, l dynamo.Link, sfID string, err error) (dynamo.Link, error) {
 	if miss, err := lookupMiss(err); err != nil {
 		return dynamo.Link{}, err
 	} else if miss != "" || sfID == "" {
-		return r.save(ctx, r.negative(l, fmt.Sprintf("no Salesforce user with %s = %q", field, username)))
+		return r.save(ctx, r.negative(l, fmt.Sprintf("no Salesforce user with %s = %q", l.Field, l.Username)))
 	}
-	l.SalesforceUserID, l.Found, l.Expires = sfID, true, now.Add(r.ttl)
+	l.SalesforceUserID, l.Found, l.Expires = sfID, true, l.ResolvedAt.Add(r.ttl)
 	return r.save(ctx, l)
+}
+
+// prefetchConcurrency bounds the link reads of prefetchConnect in flight at once.
+const prefetchConcurrency = 16
+
+// prefetchConnect resolves the links of many Connect users as fromConnect does, one by one, but
+// with batch lookups: one Connect lookup for the users without a username hint and one
+// Salesforce query per MaxUserLookups usernames, where fromConnect makes one of each per user.
+// Every result is cached as fromConnect caches it, so fromConnect then finds it. A failure a
+// retry may fix (a store read, a lookup call) is skipped here: fromConnect meets it again and
+// reports it for the user's event.
+func (r *resolver) prefetchConnect(ctx context.Context, field string, users []ConnectEvent) {
+	// The links not cached yet, read concurrently as the events' own reads would be.
+	unseen := make([]*dynamo.Link, len(users))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(prefetchConcurrency)
+	for i, u := range users {
+		g.Go(func() error {
+			if _, ok, err := r.cached(gctx, dynamo.LinkFromConnect, u.ConnectUserID, field); !ok && err == nil {
+				unseen[i] = &dynamo.Link{From: dynamo.LinkFromConnect, Field: field, ConnectUserID: u.ConnectUserID,
+					Username: u.Username, ResolvedAt: r.now()}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // no goroutine returns an error
+	var noName []string
+	for _, l := range unseen {
+		if l != nil && l.Username == "" {
+			noName = append(noName, l.ConnectUserID)
+		}
+	}
+	names := map[string]UserLookup{}
+	if len(noName) > 0 {
+		if res, err := r.cn.UsernamesByUserIDs(ctx, noName); err == nil && len(res) == len(noName) {
+			for i, n := range res {
+				names[noName[i]] = n
+			}
+		}
+	}
+	var named []*dynamo.Link
+	for _, l := range unseen {
+		if l == nil {
+			continue
+		}
+		if l.Username == "" {
+			n, ok := names[l.ConnectUserID]
+			miss, err := lookupMiss(n.Err)
+			switch {
+			case !ok || err != nil:
+				continue // fromConnect looks the user up again
+			case miss != "":
+				_, _ = r.save(ctx, r.negative(*l, "Connect user not found: "+miss))
+				continue
+			}
+			l.Username = n.Value
+		}
+		named = append(named, l)
+	}
+	for chunk := range slices.Chunk(named, MaxUserLookups) {
+		usernames := make([]string, len(chunk))
+		for i, l := range chunk {
+			usernames[i] = l.Username
+		}
+		ids, err := r.sf.UserIDsByField(ctx, field, usernames)
+		if err != nil || len(ids) != len(chunk) {
+			continue // fromConnect looks these users up again
+		}
+		for i, l := range chunk {
+			// An error is a retryable miss, left to fromConnect like the others.
+			_, _ = r.linkConnect(ctx, *l, ids[i].Value, ids[i].Err)
+		}
+	}
 }
 
 // fromSalesforce links a Salesforce user to a Connect user.
@@ -161,4 +241,17 @@ func lookupMiss(err error) (string, error) {
 		return "", err
 	}
 	return apperr.MessageOf(err), nil
+}
+
+// PrefetchLinks resolves the identity links of a batch's agents together before their events
+// are processed, so that ProcessConnect finds each link cached instead of looking it up alone:
+// one Salesforce query per MaxUserLookups unseen agents rather than one each. Pass one
+// ConnectEvent per agent, its first event (only ConnectUserID and the Username hint are read).
+// It only saves calls: whatever fails here is left to ProcessConnect, which meets and reports it.
+func (b *Batch) PrefetchLinks(ctx context.Context, agents []ConnectEvent) {
+	cfg, err := b.config(ctx)
+	if err != nil {
+		return // ProcessConnect reports it
+	}
+	b.e.links.prefetchConnect(ctx, cfg.identityField(), agents)
 }

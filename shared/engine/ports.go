@@ -79,6 +79,23 @@ type SalesforceUsers interface {
 	UserIDByField(ctx context.Context, field, value string) (string, error)
 	// FieldByUserID returns the value of field of the user with id userID.
 	FieldByUserID(ctx context.Context, field, userID string) (string, error)
+	// UserIDsByField is UserIDByField for up to MaxUserLookups values in one query: result i
+	// is what UserIDByField(values[i]) returns (comparing without regard to case, as SOQL
+	// does). The error is the query's, one a retry may fix; with it, no result is given.
+	UserIDsByField(ctx context.Context, field string, values []string) ([]UserLookup, error)
+}
+
+// MaxUserLookups is how many values one UserIDsByField query takes: 200 usernames keep the
+// SOQL far below Salesforce's 100,000-character limit.
+const MaxUserLookups = 200
+
+// UserLookup is one value's result in a batch lookup: what the single lookup returns.
+type UserLookup struct {
+	// Value is the id or username found.
+	Value string
+	// Err is the single lookup's error: apperr.NotFound, or apperr.Invalid for a value two
+	// users share.
+	Err error
 }
 
 // ConnectUsers looks Connect users up (DescribeUser and SearchUsers). NotFound and other codes
@@ -88,6 +105,9 @@ type ConnectUsers interface {
 	UsernameByUserID(ctx context.Context, id string) (string, error)
 	// UserIDByUsername returns the id of the Connect user with this Username.
 	UserIDByUsername(ctx context.Context, username string) (string, error)
+	// UsernamesByUserIDs is UsernameByUserID for many ids in as few calls as Connect allows:
+	// result i is what UsernameByUserID(ids[i]) returns. The error is as for UserIDsByField.
+	UsernamesByUserIDs(ctx context.Context, ids []string) ([]UserLookup, error)
 }
 
 // ConnectStatus sets an agent's Connect status (PutUserStatus). key is the command id: the

@@ -84,18 +84,15 @@ func Decide(state AgentState, ev Event, set *rules.Set, settings config.Settings
 	}
 	a.ChainID = st.Chain.ID
 
-	eval := set.Evaluate(obs.facts)
-	a.Trace = eval.Trace
-	writeTrace(&b, ev.Kind, eval.Trace)
+	o, trace := set.Decide(obs.facts, &b)
+	a.Trace = trace
 	var cmds []Command
-	for _, o := range eval.Outcomes {
-		r, cmd := st.resolve(o, ev, s, now)
-		a.Results = append(a.Results, r)
-		if cmd != nil {
-			cmds = append(cmds, *cmd)
-		}
-		fmt.Fprintf(&b, " %s: %s: %s.", r.Destination.Label(), r.Outcome, r.Detail)
+	r, cmd := st.resolve(o, ev, s, now)
+	a.Results = []Result{r}
+	if cmd != nil {
+		cmds = append(cmds, *cmd)
 	}
+	writeResult(&b, r)
 	a.Outcome = summarize(a.Results)
 	a.Explanation = b.String()
 	return Decision{Commands: cmds, State: st, Audit: a}
@@ -233,7 +230,8 @@ func (s *AgentState) observeConnect(ev Event, now time.Time) observation {
 		Status: status, StatusType: ev.Connect.StatusType, State: state,
 		Contacts: slices.Clone(ev.Connect.Contacts), EventID: ev.ID, EventTime: ev.Time, ObservedAt: prev.ObservedAt,
 	}
-	o.summary = fmt.Sprintf("Connect status %q (state %s), was %q (state %s)", status, state, o.facts.ConnectOldStatus, o.facts.ConnectOldState)
+	o.summary = "Connect status " + strconv.Quote(status) + " (state " + state + "), was " +
+		strconv.Quote(o.facts.ConnectOldStatus) + " (state " + o.facts.ConnectOldState + ")"
 	if !statusChanged {
 		return o
 	}
@@ -266,7 +264,7 @@ func (s *AgentState) observeSalesforce(ev Event, set *rules.Set, now time.Time) 
 		o.facts.SalesforceNewState = name
 		o.changed = prev.StatusName != name || (prev.StatusID != "" && id != "" && prev.StatusID != id)
 		s.Salesforce.StatusID, s.Salesforce.StatusName = id, name
-		o.summary = fmt.Sprintf("Salesforce status %q, was %q", name, prev.StatusName)
+		o.summary = "Salesforce status " + strconv.Quote(name) + ", was " + strconv.Quote(prev.StatusName)
 		if !o.changed {
 			return o
 		}
@@ -430,8 +428,8 @@ func (s *AgentState) resolve(o rules.Outcome, ev Event, set config.Settings, now
 		r.Outcome = OutcomeDeferred
 		how = "as next status, since the agent is on a contact"
 	}
-	r.Detail = fmt.Sprintf("%s; command %s sent %s (crossing %d of max %d in chain %s)",
-		o.Reason, cmd.ID, how, crossing, set.LoopGuard.MaxCrossings, s.Chain.ID)
+	r.Detail = o.Reason + "; command " + cmd.ID + " sent " + how + " (crossing " + strconv.Itoa(crossing) +
+		" of max " + strconv.Itoa(set.LoopGuard.MaxCrossings) + " in chain " + s.Chain.ID + ")"
 	return r, &cmd
 }
 
@@ -500,30 +498,14 @@ func summarize(rs []Result) Outcome {
 	return OutcomeNoRule
 }
 
-// writeTrace lists every rule considered with its short reason; the audit's Trace holds the
-// details with operand values.
-func writeTrace(b *strings.Builder, kind rules.EventKind, trace []rules.Step) {
-	if len(trace) == 0 {
-		b.WriteString("No rules for ")
-		b.WriteString(string(kind))
-		b.WriteByte('.')
-		return
-	}
-	b.WriteString("Rules:")
-	for i, st := range trace {
-		if i > 0 {
-			b.WriteByte(';')
-		}
-		b.WriteString(" ")
-		b.WriteString(strconv.Quote(st.RuleID))
-		if st.Result == rules.StepMatched {
-			b.WriteString(" won")
-			continue
-		}
-		b.WriteString(" skipped (")
-		b.WriteString(st.Reason())
-		b.WriteByte(')')
-	}
+// writeResult ends an explanation with one destination's result: ` Salesforce: applied: ….`
+func writeResult(b *strings.Builder, r Result) {
+	b.WriteByte(' ')
+	b.WriteString(r.Destination.Label())
+	b.WriteString(": ")
+	b.WriteString(string(r.Outcome))
+	b.WriteString(": ")
+	b.WriteString(r.Detail)
 	b.WriteByte('.')
 }
 

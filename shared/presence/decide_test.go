@@ -120,10 +120,10 @@ func TestDecideRulesAndMapping(t *testing.T) {
 				if st.Chain.ID != "e1" || len(st.Chain.Crossings) != 1 || !st.Chain.SalesforceAt.Equal(at(5)) {
 					t.Errorf("chain %+v", st.Chain)
 				}
-				if len(d.Audit.Trace) != 2 || d.Audit.ChainID != "e1" || d.Audit.Results[0].CommandID != c.ID {
+				if d.Audit.Trace.Len() != 2 || d.Audit.ChainID != "e1" || d.Audit.Results[0].CommandID != c.ID {
 					t.Errorf("audit %+v", d.Audit)
 				}
-				if got := d.Audit.Trace[0].Detail(); got != `criteria[0] connect.oldState eq "AfterCallWork" is false (connect.oldState is "Available")` {
+				if got := d.Audit.Trace.Steps()[0].Detail(); got != `criteria[0] connect.oldState eq "AfterCallWork" is false (connect.oldState is "Available")` {
 					t.Errorf("trace detail %q", got)
 				}
 			},
@@ -217,7 +217,7 @@ func TestDecideRulesAndMapping(t *testing.T) {
 			outcome: OutcomeNoRule,
 			explain: []string{`"full" skipped (criteria[0] false)`, "the status mapping does not apply to salesforce.workloadChanged events"},
 			check: func(t *testing.T, _ AgentState, d Decision) {
-				if got := d.Audit.Trace[0].Detail(); !strings.Contains(got, "salesforce.newWorkloadPct is 50") {
+				if got := d.Audit.Trace.Steps()[0].Detail(); !strings.Contains(got, "salesforce.newWorkloadPct is 50") {
 					t.Errorf("trace detail %q", got)
 				}
 			},

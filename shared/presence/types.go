@@ -278,7 +278,7 @@ type Audit struct {
 	// Results has one entry per destination the event could reach.
 	Results []Result `json:"results,omitempty"`
 	// Trace is the rule evaluation, for the admin API.
-	Trace []rules.Step `json:"trace,omitempty"`
+	Trace rules.Trace `json:"trace,omitzero"`
 	// ChainID is the causal chain the event belongs to.
 	ChainID string `json:"chainId,omitempty"`
 	// CommandID names the command an acknowledgement or timeout is about.

@@ -89,3 +89,16 @@ func naiveEvaluate(doc config.Document, f Facts) (string, bool) {
 	}
 	return "", false
 }
+
+// BenchmarkDecide50Rules is the hot path of BenchmarkEvaluate50Rules: the outcome and a trace
+// that is expanded only when read.
+func BenchmarkDecide50Rules(b *testing.B) {
+	set, f := mustCompile(b, benchDoc(50)), benchFacts(50)
+	if o, _ := set.Decide(f, nil); o.RuleID != "r49" {
+		b.Fatalf("picked %q", o.RuleID)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		set.Decide(f, nil)
+	}
+}

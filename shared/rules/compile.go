@@ -48,12 +48,17 @@ func (t Target) String() string {
 // no rules and no mapping, so every evaluation decides "nothing".
 type Set struct {
 	byEvent      [len(eventKinds)][]*rule
-	toSalesforce map[string]mapping // effective Connect state -> Salesforce target
-	toConnect    map[string]mapping // Salesforce DeveloperName -> Connect target
+	reads        [len(eventKinds)][]operandID // the operands the rules of each kind read
+	toSalesforce map[string]mapping           // effective Connect state -> Salesforce target
+	toConnect    map[string]mapping           // Salesforce DeveloperName -> Connect target
 	sfByID       map[string]config.SalesforceStatus
 	sfByName     map[string]config.SalesforceStatus
 	connect      map[string]config.ConnectStatus
 	warnings     []apperr.Problem
+	// fallback holds, by event kind, the outcome when no rule wins, keyed by the state the status
+	// mapping reads (see mappedState): rendered at compile time for every state the catalog and
+	// the mapping know.
+	fallback [len(eventKinds)]map[string]Outcome
 }
 
 type rule struct {
@@ -65,11 +70,21 @@ type rule struct {
 	criteria       []criterion
 	target         Target
 	policy         Policy
+
+	// Rendered at compile time, so that an evaluation and its summary format nothing.
+	slot    int      // the target destination's slot
+	quoted  string   // the id, quoted
+	won     Outcome  // the outcome when the rule wins
+	falseAt []string // the rule's Summary entry when criteria are false, by deciding criterion
+	// summaryLen bounds the length of the rule's entry in Trace.Summary, given the longest
+	// quoted id of the rules it may be shadowed by.
+	summaryLen int
 }
 
 type criterion struct {
 	left, right term
 	cmp         Comparator
+	code        cmpCode // cmp, compiled
 }
 
 // term is one side of a criterion: an operand, or a literal pre-parsed to its comparison type.
@@ -78,11 +93,12 @@ type term struct {
 	lit operandValue
 }
 
-func (t term) value(f *Facts) operandValue {
+// value reads the term from an evaluation's operand values.
+func (t *term) value(v *values) *operandValue {
 	if t.op == opLiteral {
-		return t.lit
+		return &t.lit
 	}
-	return f.get(t.op)
+	return &v[t.op]
 }
 
 // String renders the term as written: an operand name or a static value.
@@ -127,12 +143,13 @@ func Compile(doc config.Document) (*Set, []apperr.Problem) {
 	if len(c.problems) > 0 {
 		return nil, c.problems
 	}
-	for i := range c.set.byEvent {
+	for _, list := range c.set.byEvent {
 		// Priority order, then id, so that equal priorities still evaluate deterministically.
-		slices.SortStableFunc(c.set.byEvent[i], func(a, b *rule) int {
+		slices.SortStableFunc(list, func(a, b *rule) int {
 			return cmp.Or(cmp.Compare(a.priority, b.priority), strings.Compare(a.id, b.id))
 		})
 	}
+	c.set.prepare()
 	c.set.warnings = append(c.warnings, cycleWarnings(c.set)...)
 	return c.set, nil
 }
@@ -291,6 +308,7 @@ func (c *compiler) rule(i int, r config.Rule) {
 
 func (c *compiler) criterion(p string, cr config.Criterion, kind EventKind, kindOK bool) (criterion, bool) {
 	out := criterion{cmp: Comparator(cr.Comparator)}
+	out.code = out.cmp.code()
 	cmpOK := out.cmp.Valid()
 	if cr.Comparator != "" && !cmpOK {
 		c.problemf(p+".comparator", "unknown comparator %q; use one of %s", cr.Comparator, quoteAll(Comparators()))

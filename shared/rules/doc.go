@@ -1,6 +1,6 @@
 // Package rules checks, compiles and evaluates Omnibridge's presence rules and status mapping:
 // the second and third of three stages (config.Parse turns JSON into plain structs; Compile
-// validates and compiles; Set.Evaluate runs many times). It is a domain package: no I/O, no
+// validates and compiles; Set.Decide runs many times). It is a domain package: no I/O, no
 // clock, no AWS SDK.
 //
 // # Vocabulary (the JSON names in the config document)
@@ -44,6 +44,10 @@
 //
 // Evaluation.Trace lists every rule considered with its result and, through Step.Detail, the
 // failing criterion and the values it saw; the admin API's dry-run simulator shows it.
+//
+// Set.Decide is the hot path: it allocates nothing, because Compile renders every outcome,
+// reason and summary entry once, and the Trace it returns keeps only its input (the rules and
+// the facts), expanding into Steps when read. Set.Evaluate is Decide with the Steps expanded.
 //
 // # Example 1: the CTI Adapter's Lunch rules
 //

@@ -116,34 +116,80 @@ func (f *Facts) get(id operandID) operandValue {
 	return operandValue{}
 }
 
-// compare applies c to two present values of the same kind. Validation guarantees the kinds
-// agree and that ordering comparators only meet numbers; anything else is false rather than a
-// panic.
-func compare(c Comparator, a, b operandValue) bool {
-	if a.kind == absent || b.kind == absent || a.kind != b.kind {
+// values holds one evaluation's operand values, indexed by operandID. An evaluation reads the
+// operands its event's rules use once (the list is made at compile time); each criterion then
+// reads its sides by index, with no lookup and no conversion.
+type values [len(operandTable)]operandValue
+
+// load reads operands ids from f.
+func (v *values) load(f *Facts, ids []operandID) {
+	for _, id := range ids {
+		v[id] = f.get(id)
+	}
+}
+
+// compare applies c to two values (see cmpCode.holds).
+func compare(c Comparator, a, b operandValue) bool { return c.code().holds(&a, &b) }
+
+// cmpCode is a Comparator compiled to a number, so that evaluation picks no comparator by name.
+type cmpCode uint8
+
+const (
+	cmpNever cmpCode = iota // an unknown comparator: never holds
+	cmpEq
+	cmpNe
+	cmpGt
+	cmpGe
+	cmpLt
+	cmpLe
+)
+
+func (c Comparator) code() cmpCode {
+	switch c {
+	case Eq:
+		return cmpEq
+	case Ne:
+		return cmpNe
+	case Gt:
+		return cmpGt
+	case Ge:
+		return cmpGe
+	case Lt:
+		return cmpLt
+	case Le:
+		return cmpLe
+	}
+	return cmpNever
+}
+
+// holds applies c to two present values of the same kind. Validation guarantees the kinds
+// agree and that ordering comparators only meet numbers; anything else, an absent value
+// included, is false rather than a panic.
+func (c cmpCode) holds(a, b *operandValue) bool {
+	if a.kind == absent || a.kind != b.kind {
 		return false
 	}
 	if a.kind == stringValue {
 		switch c {
-		case Eq:
+		case cmpEq:
 			return a.str == b.str
-		case Ne:
+		case cmpNe:
 			return a.str != b.str
 		}
 		return false
 	}
 	switch c {
-	case Eq:
+	case cmpEq:
 		return a.num == b.num
-	case Ne:
+	case cmpNe:
 		return a.num != b.num
-	case Gt:
+	case cmpGt:
 		return a.num > b.num
-	case Ge:
+	case cmpGe:
 		return a.num >= b.num
-	case Lt:
+	case cmpLt:
 		return a.num < b.num
-	case Le:
+	case cmpLe:
 		return a.num <= b.num
 	}
 	return false

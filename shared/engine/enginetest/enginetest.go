@@ -125,9 +125,39 @@ type SalesforceUsers struct {
 	UserIDByFieldFunc func(ctx context.Context, field, value string) (string, error)
 	// FieldByUserIDFunc answers FieldByUserID; nil finds nobody.
 	FieldByUserIDFunc func(ctx context.Context, field, userID string) (string, error)
+	// UserIDsByFieldFunc answers UserIDsByField; nil answers each value with
+	// UserIDByFieldFunc.
+	UserIDsByFieldFunc func(ctx context.Context, field string, values []string) ([]engine.UserLookup, error)
 
 	mu    sync.Mutex
 	calls int
+}
+
+// UserIDsByField counts one call (one query in production) and delegates.
+func (s *SalesforceUsers) UserIDsByField(ctx context.Context, field string, values []string) ([]engine.UserLookup, error) {
+	s.count()
+	if s.UserIDsByFieldFunc != nil {
+		return s.UserIDsByFieldFunc(ctx, field, values)
+	}
+	return eachLookup(values, func(v string) (string, error) {
+		if s.UserIDByFieldFunc == nil {
+			return "", apperr.New(apperr.NotFound, "no user")
+		}
+		return s.UserIDByFieldFunc(ctx, field, v)
+	})
+}
+
+// eachLookup answers a batch lookup value by value; a retryable error fails the whole call, as
+// a failed query would.
+func eachLookup(values []string, one func(string) (string, error)) ([]engine.UserLookup, error) {
+	out := make([]engine.UserLookup, len(values))
+	for i, v := range values {
+		out[i].Value, out[i].Err = one(v)
+		if engine.Retryable(out[i].Err) {
+			return nil, out[i].Err
+		}
+	}
+	return out, nil
 }
 
 // UserIDByField counts the call and delegates.
@@ -167,9 +197,26 @@ type ConnectUsers struct {
 	UsernameByUserIDFunc func(ctx context.Context, id string) (string, error)
 	// UserIDByUsernameFunc answers UserIDByUsername; nil finds nobody.
 	UserIDByUsernameFunc func(ctx context.Context, username string) (string, error)
+	// UsernamesByUserIDsFunc answers UsernamesByUserIDs; nil answers each id with
+	// UsernameByUserIDFunc.
+	UsernamesByUserIDsFunc func(ctx context.Context, ids []string) ([]engine.UserLookup, error)
 
 	mu    sync.Mutex
 	calls int
+}
+
+// UsernamesByUserIDs counts one call and delegates.
+func (c *ConnectUsers) UsernamesByUserIDs(ctx context.Context, ids []string) ([]engine.UserLookup, error) {
+	c.count()
+	if c.UsernamesByUserIDsFunc != nil {
+		return c.UsernamesByUserIDsFunc(ctx, ids)
+	}
+	return eachLookup(ids, func(id string) (string, error) {
+		if c.UsernameByUserIDFunc == nil {
+			return "", apperr.New(apperr.NotFound, "no user")
+		}
+		return c.UsernameByUserIDFunc(ctx, id)
+	})
 }
 
 // UsernameByUserID counts the call and delegates.
@@ -223,16 +270,17 @@ func (u User) sfUsername() string {
 // as both systems do.
 func Directory(users ...User) (*SalesforceUsers, *ConnectUsers) {
 	notFound := apperr.New(apperr.NotFound, "no such user")
-	sf := &SalesforceUsers{
-		UserIDByFieldFunc: func(_ context.Context, field, value string) (string, error) {
-			for _, u := range users {
-				if (field == "Username" && strings.EqualFold(u.sfUsername(), value)) ||
-					(field == "FederationIdentifier" && u.FederationID != "" && strings.EqualFold(u.FederationID, value)) {
-					return u.SalesforceID, nil
-				}
+	sfID := func(field, value string) (string, error) {
+		for _, u := range users {
+			if (field == "Username" && strings.EqualFold(u.sfUsername(), value)) ||
+				(field == "FederationIdentifier" && u.FederationID != "" && strings.EqualFold(u.FederationID, value)) {
+				return u.SalesforceID, nil
 			}
-			return "", notFound
-		},
+		}
+		return "", notFound
+	}
+	sf := &SalesforceUsers{
+		UserIDByFieldFunc: func(_ context.Context, field, value string) (string, error) { return sfID(field, value) },
 		FieldByUserIDFunc: func(_ context.Context, field, id string) (string, error) {
 			for _, u := range users {
 				if u.SalesforceID == id {
