@@ -8,6 +8,7 @@ import (
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/rules"
 )
 
@@ -39,6 +40,12 @@ func (c *Compiled) identityField() string {
 		return f
 	}
 	return config.Defaults().Identity.SalesforceField
+}
+
+// Bound is the clock-skew bound event times are checked against at now:
+// settings.maxClockSkewSeconds ahead of the bridge's clock.
+func (c *Compiled) Bound(now time.Time) eventtime.Bound {
+	return eventtime.New(now, c.Settings.MaxClockSkew())
 }
 
 func (c *Compiled) retention() time.Duration {
@@ -158,6 +165,9 @@ func fillSettings(s config.Settings) config.Settings {
 	}
 	if s.AuditRetentionDays <= 0 {
 		s.AuditRetentionDays = d.AuditRetentionDays
+	}
+	if s.MaxClockSkewSeconds <= 0 {
+		s.MaxClockSkewSeconds = d.MaxClockSkewSeconds
 	}
 	return s
 }
