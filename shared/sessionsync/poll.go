@@ -189,7 +189,7 @@ func (s *Service) ended(ctx context.Context, cfg *engine.Compiled, d *delivery, 
 		st := rec.State
 		st.Active, st.At, st.Source, st.Retry = false, now, session.SourcePoll, nil
 		st.LastEventID = pollEvent(id, session.KindPollInactive, now, time.Time{}, nil).ID
-		if _, err := s.d.Store.PutSession(ctx, st, rec.Version); err != nil {
+		if _, err := s.d.Store.PutSession(ctx, st, rec.Version, cfg.Bound(now)); err != nil {
 			s.opts.Logger.WarnContext(ctx, "session: forget user outside the relevant set", "user", id, "err", err)
 			continue
 		}
