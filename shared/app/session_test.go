@@ -697,7 +697,7 @@ func TestSessionScenarios(t *testing.T) {
 				{name: "a newer logout applies", at: 9 * minute, org: func(r *sessionRig) { r.endSessions("ana") },
 					event: sfevents.SessionLogout, outcome: session.OutcomeToggledOff, toggles: []toggle{{"ana", false, loggedOut}},
 					audits: []string{"toggled-off"},
-					state: &wantState{active: false, available: off}, connect: "Offline"},
+					state:  &wantState{active: false, available: off}, connect: "Offline"},
 			},
 		},
 		{
