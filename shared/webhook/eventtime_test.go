@@ -59,7 +59,9 @@ func TestEventTimesBounded(t *testing.T) {
 				f := newFixture(t, nil, func(o *webhook.Options) {
 					o.Session = sp
 					if tt.skew > 0 {
-						o.Bound = func(_ context.Context, now time.Time) (eventtime.Bound, error) { return eventtime.New(now, tt.skew), nil }
+						o.Bound = func(_ context.Context, now time.Time) (eventtime.Bound, error) {
+							return eventtime.New(now, tt.skew), nil
+						}
 					}
 				})
 				r := signed(rt.body(tt.at), webhook.LocalSecret, sampleTime)
