@@ -8,9 +8,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/engine/enginetest"
 	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/presence"
+	"github.com/omnibridge/omnibridge/shared/rules"
 )
 
 // retimed is the sample's first record with another event id, sequence number and time.
@@ -102,5 +104,37 @@ func TestTrialReplay(t *testing.T) {
 	}
 	if rec.State.Connect.EventID != "logout" || rec.State.Connect.Status != "Offline" {
 		t.Errorf("after the logout: %+v", rec.State.Connect)
+	}
+}
+
+// TestStoredFutureStateDoesNotFreeze: an agent item written before the bound existed, with both
+// sides' last event dated 2099, blocks neither the stream's next event nor the webhook's logout.
+func TestStoredFutureStateDoesNotFreeze(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{})
+	st := presence.AgentState{
+		ConnectUserID: enginetest.JDoe.ConnectID, SalesforceUserID: enginetest.JDoe.SalesforceID,
+		Connect:    presence.ConnectMirror{Status: "Available", State: "Available", EventID: "future-c", EventTime: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)},
+		Salesforce: presence.SalesforceMirror{StatusName: "Available", EventID: "future-s", EventTime: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)},
+	}
+	if _, err := h.Table.PutAgent(ctx, dynamo.AgentRecord{ConnectUserID: enginetest.JDoe.ConnectID, State: st}); err != nil {
+		t.Fatal(err)
+	}
+	now := h.Clock.Now()
+	rec := retimed(t, "state-change-available-to-lunch.json", "real", "1", now.Add(-time.Second))
+	if resp, st := handler(h).HandleWithStats(ctx, events.KinesisEvent{Records: []events.KinesisEventRecord{rec}}); len(failures(resp)) != 0 || st.Published != 1 {
+		t.Fatalf("stream event after the stored 2099 one: failures %v, stats %+v", failures(resp), st)
+	}
+	res, err := h.Engine.ProcessSalesforce(ctx, enginetest.JDoe.SalesforceID, presence.Event{
+		ID: "logout", Kind: rules.EventSalesforceAgentLogout, Time: now, Origin: presence.OriginWebhook,
+	})
+	if err != nil || res.Outcome == presence.OutcomeStale || res.Outcome == presence.OutcomeInvalid {
+		t.Fatalf("webhook logout after the stored 9999 event: %s %v: %s", res.Outcome, err, res.Detail)
+	}
+	got, err := h.Table.GetAgent(ctx, enginetest.JDoe.ConnectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State.Connect.EventID != "real" || got.State.Salesforce.EventID != "logout" || got.State.Salesforce.StatusName != rules.Offline {
+		t.Errorf("state %+v / %+v", got.State.Connect, got.State.Salesforce)
 	}
 }
