@@ -124,6 +124,9 @@ func (c *ConfigSource) Current(ctx context.Context) (*Compiled, error) {
 			doc, v = vc.Document, vc.Version
 		}
 	}
+	// A document stored before a setting existed lacks it: it takes the default, as config.Parse
+	// would give it, rather than failing the range check.
+	doc.Settings = fillSettings(doc.Settings)
 	set, problems := rules.Compile(doc)
 	c.compiles++
 	if len(problems) > 0 {
@@ -136,7 +139,7 @@ func (c *ConfigSource) Current(ctx context.Context) (*Compiled, error) {
 		}
 		return nil, apperr.New(apperr.Internal, "stored config version %d does not compile: %s", v, strings.Join(msgs, "; "))
 	}
-	c.cur = &Compiled{Version: v, Set: set, Settings: fillSettings(doc.Settings), Session: doc.EffectiveSession(), Warnings: set.Warnings()}
+	c.cur = &Compiled{Version: v, Set: set, Settings: doc.Settings, Session: doc.EffectiveSession(), Warnings: set.Warnings()}
 	c.checkedAt = now
 	return c.cur, nil
 }

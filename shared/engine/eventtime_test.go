@@ -51,3 +51,21 @@ func TestSimulateBoundsEventTimes(t *testing.T) {
 		})
 	}
 }
+
+// TestStoredConfigWithoutSkewSetting: a document stored before settings.maxClockSkewSeconds
+// existed still compiles, with the default bound.
+func TestStoredConfigWithoutSkewSetting(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{})
+	doc := enginetest.Document()
+	doc.Settings.MaxClockSkewSeconds = 0 // absent from the stored JSON
+	if _, err := h.Table.PutConfig(ctx, doc, 1, "before the setting"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := h.Configs.Current(ctx)
+	if err != nil {
+		t.Fatalf("Current: %v", err)
+	}
+	if c.Version != 2 || c.Settings.MaxClockSkewSeconds != 300 || c.Bound(at(16, 0, 0)).Latest() != at(16, 5, 0) {
+		t.Errorf("compiled version %d with skew %d", c.Version, c.Settings.MaxClockSkewSeconds)
+	}
+}
