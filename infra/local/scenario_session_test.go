@@ -97,13 +97,20 @@ func TestScenarioSessionDay(t *testing.T) {
 			"→ connect Offline",
 			`toggle      Omnibridge_ToggleUsers: jdoe offline, reason "No active session"`,
 			"Connect     PutUserStatus: jdoe → Offline (HTTP 200)",
-			"Salesforce  published Omnibridge_Presence_Command__e: jdoe → Offline, command",
-			"console     jdoe's console is closed: command",
+		}, []string{"published Omnibridge_Presence_Command__e", "console not open", "console is closed"}},
+		{"the session's end is no command to a closed console: Salesforce is Offline with it", "15:35:00", []string{
+			"decision    not-applicable: session availability (No active session) → Salesforce Offline; not applicable: user logged out.",
+			`the mirror now reads Offline (was "Available") and nothing is sent`,
 		}, nil},
-		{"a new login switches John on again", "16:00:00", []string{
+		// The issue-9 trial: at 16:00 the bridge said Salesforce was "already Available" and sent
+		// nothing, because it believed the Offline command never applied at 15:35.
+		{"the re-login is decided on the truth and sends Available", "16:00:00", []string{
 			"session     jdoe toggled-on: Logged in to Salesforce",
+			"decision    applied: session availability (Logged in to Salesforce) → Salesforce Available",
 			`toggle      Omnibridge_ToggleUsers: jdoe online, reason "Logged in to Salesforce"`,
-		}, nil},
+			"Salesforce  published Omnibridge_Presence_Command__e: jdoe → Available, command",
+			"console     jdoe set to Available by command",
+		}, []string{"already-in-state", "not applied: console not open"}},
 		{"the logout event switches John off at once", "17:00:00", []string{
 			"Salesforce  jdoe logs out: AuthSession deleted, Omni-Channel presence ended, console closed",
 			"session     jdoe toggled-off: Logged out of Salesforce",
@@ -111,10 +118,14 @@ func TestScenarioSessionDay(t *testing.T) {
 			"→ distribution offline",
 			`toggle      Omnibridge_ToggleUsers: jdoe offline, reason "Logged out of Salesforce"`,
 			"Connect     PutUserStatus: jdoe → Offline (HTTP 200)",
+		}, []string{"published Omnibridge_Presence_Command__e"}},
+		{"the logout ends the console on purpose: not applicable, no delivery failure", "17:00:00", []string{
+			"decision    not-applicable: session availability (Logged out of Salesforce) → Salesforce Offline; not applicable: user logged out.",
 		}, nil},
 		{"the final poll confirms without a toggle", "17:05:00", []string{
 			"poll        0 AuthSession row(s), 0 user(s) with a valid session, 1 stored; toggled on 0, off 0, left off 0",
-		}, []string{"session     ", "toggle      ", "PutUserStatus"}},
+			`decision    unchanged: Salesforce status "Offline", was "Offline"`,
+		}, []string{"session     ", "toggle      ", "PutUserStatus", "console not open"}},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {

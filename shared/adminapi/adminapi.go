@@ -50,6 +50,9 @@ type Options struct {
 	Simulator Simulator
 	// SessionSimulator answers POST /simulate for session events; nil refuses them.
 	SessionSimulator SessionSimulator
+	// States serves the DELETE routes that clear a stored agent or session state (state.go);
+	// nil leaves them out.
+	States StateStore
 }
 
 // MaxBodyBytes bounds request bodies.
@@ -76,6 +79,9 @@ func New(store Store, opts Options) *API {
 	a.mux.HandleFunc("GET /audit", a.audit)
 	if opts.Simulator != nil {
 		a.mux.HandleFunc("POST /simulate", a.simulate)
+	}
+	if opts.States != nil {
+		a.stateRoutes()
 	}
 	return a
 }

@@ -21,7 +21,9 @@
 // failing the batch. A record whose processing fails in a way a retry can fix is reported in
 // BatchItemFailures, together with the agent's later records of the batch (processing a later
 // record first would make the failed one stale when it comes back). Records of other agents
-// succeed. Redelivered records are recognised by event id and cause no second effect.
+// succeed. Redelivered records are recognised by event id and cause no second effect. A record
+// dated further ahead than settings.maxClockSkewSeconds is refused by the engine: audited under
+// its agent as invalid and skipped, never stored and never retried.
 package agentstream
 
 import (

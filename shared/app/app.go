@@ -31,6 +31,7 @@ func AdminAPI(d *runtime.Deps) http.Handler {
 		Caller:           iamCaller,
 		Simulator:        sim,
 		SessionSimulator: sessionsync.NewSimulator(d.Store, configs, nil),
+		States:           d.Store,
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/app"
 	"github.com/omnibridge/omnibridge/shared/audit"
 	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamolocal"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamotest"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
@@ -55,6 +57,11 @@ func TestAdminAPILambdaEvents(t *testing.T) {
 		if err := store.AppendAudit(ctx, e, 100*365*24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
+	}
+
+	// delete-agent-state.json clears this agent's state.
+	if _, err := store.PutAgent(ctx, dynamo.AgentRecord{ConnectUserID: strings.TrimPrefix(agent, "agent/")}); err != nil {
+		t.Fatal(err)
 	}
 
 	const callerARN = "arn:aws:sts::123456789012:assumed-role/OmnibridgeOps/ops-admin"
@@ -109,6 +116,14 @@ func TestAdminAPILambdaEvents(t *testing.T) {
 			}
 		}},
 		{"put-config.json again is stale", "put-config.json", 409, nil},
+		{"", "delete-agent-state.json", 200, func(t *testing.T, b []byte) {
+			var c adminapi.ClearedStateResponse
+			mustJSON(t, b, &c)
+			if c.Subject != agent || c.Version != 1 || c.ClearedBy != callerARN || c.State == nil {
+				t.Fatalf("cleared = %+v, want the seeded state, by the IAM caller", c)
+			}
+		}},
+		{"delete-agent-state.json again finds nothing", "delete-agent-state.json", 404, nil},
 	}
 
 	files, err := filepath.Glob(filepath.Join(eventsDir, "*.json"))

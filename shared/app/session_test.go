@@ -668,7 +668,7 @@ func TestSessionScenarios(t *testing.T) {
 					omni: []string{rigAvailableID}, state: &wantState{active: true, available: on}, connect: "Available"},
 				{name: "logout event", at: 10 * minute, org: func(r *sessionRig) { r.endSessions("ana") }, event: sfevents.SessionLogout,
 					outcome: session.OutcomeToggledOff, toggles: []toggle{{"ana", false, loggedOut}}, audits: []string{"toggled-off"},
-					reason: loggedOut, omni: []string{engine.OfflineStatus}, state: &wantState{active: false, available: off},
+					reason: loggedOut, state: &wantState{active: false, available: off},
 					connect: "Offline"},
 				{name: "poll confirms", at: 12 * minute, toggles: noToggles, state: &wantState{active: false, available: off},
 					connect: "Offline",
@@ -696,8 +696,8 @@ func TestSessionScenarios(t *testing.T) {
 					state: &wantState{active: true, available: on}, connect: "Available"},
 				{name: "a newer logout applies", at: 9 * minute, org: func(r *sessionRig) { r.endSessions("ana") },
 					event: sfevents.SessionLogout, outcome: session.OutcomeToggledOff, toggles: []toggle{{"ana", false, loggedOut}},
-					audits: []string{"toggled-off"}, omni: []string{engine.OfflineStatus},
-					state: &wantState{active: false, available: off}, connect: "Offline"},
+					audits: []string{"toggled-off"},
+					state:  &wantState{active: false, available: off}, connect: "Offline"},
 			},
 		},
 		{
@@ -725,7 +725,7 @@ func TestSessionScenarios(t *testing.T) {
 					state: &wantState{active: true, available: on}},
 				{name: "poll after LastModifiedDate + NumSecondsValid", at: 12 * minute,
 					toggles: []toggle{{"ana", false, noSession}}, audits: []string{"toggled-off"}, reason: noSession,
-					omni: []string{engine.OfflineStatus}, state: &wantState{active: false, available: off}, connect: "Offline",
+					state: &wantState{active: false, available: off}, connect: "Offline",
 					report: func(t *testing.T, rep sessionsync.Report) {
 						if rep.SessionRows != 1 || rep.ActiveUsers != 0 || rep.ToggledOff != 1 {
 							t.Errorf("report %+v: want 1 expired session row, no active user, 1 toggled off", rep)
@@ -1300,8 +1300,10 @@ func TestSessionStaleDeliveryCorrected(t *testing.T) {
 	if got := lastSent(); got.User != "ana" || got.Online {
 		t.Errorf("after the next poll the last input is %+v; the user is logged out and must end off", got)
 	}
-	if got := r.omniCommands("ana"); !slices.Equal(got, []string{engine.OfflineStatus}) {
-		t.Errorf("Omni-Channel commands of the next poll %q, want Offline", got)
+	// The session ended: Salesforce ended the user's Omni-Channel presence with it, so no
+	// Offline command is published (not applicable: user logged out).
+	if got := r.omniCommands("ana"); len(got) != 0 {
+		t.Errorf("Omni-Channel commands of the next poll %q, want none", got)
 	}
 	if got := r.connectStatus("ana"); got != "Offline" {
 		t.Errorf("Connect status %q, want Offline", got)

@@ -35,7 +35,7 @@ func SalesforceWebhook(ctx context.Context, d *runtime.Deps) (http.Handler, erro
 	if err != nil {
 		return nil, err
 	}
-	return webhook.New(verifier, presenceProcessor{eng}, webhook.Options{Logger: d.Logger, Now: d.Now, Session: sessionProcessor{sessions}}), nil
+	return webhook.New(verifier, presenceProcessor{eng}, webhook.Options{Logger: d.Logger, Now: d.Now, Session: sessionProcessor{sessions}, Bound: eng.Bound}), nil
 }
 
 // presenceProcessor applies webhook events through the engine.

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // SchemaVersion is the document schema this build reads and writes.
@@ -162,6 +163,18 @@ type Settings struct {
 	CommandAckTimeoutSeconds int `json:"commandAckTimeoutSeconds"`
 	// AuditRetentionDays is how long audit entries are kept.
 	AuditRetentionDays int `json:"auditRetentionDays"`
+	// MaxClockSkewSeconds is how far ahead of the bridge's clock an event time may be. An event
+	// dated later is refused at intake (400 on a webhook, an audited skip on the stream and the
+	// polls) and never stored, so no clock error can make one event win every later comparison.
+	MaxClockSkewSeconds int `json:"maxClockSkewSeconds"`
+}
+
+// MaxClockSkew returns MaxClockSkewSeconds as a duration, the default when it is not set.
+func (s Settings) MaxClockSkew() time.Duration {
+	if s.MaxClockSkewSeconds <= 0 {
+		return time.Duration(Defaults().MaxClockSkewSeconds) * time.Second
+	}
+	return time.Duration(s.MaxClockSkewSeconds) * time.Second
 }
 
 // LoopGuard stops a causal chain that crosses between systems more than MaxCrossings times within
@@ -187,6 +200,7 @@ func Defaults() Settings {
 		Identity:                 Identity{SalesforceField: "Username"},
 		CommandAckTimeoutSeconds: 120,
 		AuditRetentionDays:       90,
+		MaxClockSkewSeconds:      300,
 	}
 }
 
@@ -213,6 +227,9 @@ func (s Settings) withDefaults() Settings {
 	}
 	if s.AuditRetentionDays == 0 {
 		s.AuditRetentionDays = d.AuditRetentionDays
+	}
+	if s.MaxClockSkewSeconds == 0 {
+		s.MaxClockSkewSeconds = d.MaxClockSkewSeconds
 	}
 	return s
 }

@@ -98,10 +98,10 @@ func TestParseFillsDefaults(t *testing.T) {
 		},
 		{
 			"every setting given",
-			`{"schemaVersion": 1, "settings": {"whileOnContact": "apply", "echoWindowSeconds": 10, "loopGuard": {"maxCrossings": 2, "windowSeconds": 30}, "identity": {"salesforceField": "Username"}, "commandAckTimeoutSeconds": 60, "auditRetentionDays": 7}}`,
+			`{"schemaVersion": 1, "settings": {"whileOnContact": "apply", "echoWindowSeconds": 10, "loopGuard": {"maxCrossings": 2, "windowSeconds": 30}, "identity": {"salesforceField": "Username"}, "commandAckTimeoutSeconds": 60, "auditRetentionDays": 7, "maxClockSkewSeconds": 30}}`,
 			func(s *config.Settings) {
 				*s = config.Settings{WhileOnContact: "apply", EchoWindowSeconds: 10, LoopGuard: config.LoopGuard{MaxCrossings: 2, WindowSeconds: 30},
-					Identity: config.Identity{SalesforceField: "Username"}, CommandAckTimeoutSeconds: 60, AuditRetentionDays: 7}
+					Identity: config.Identity{SalesforceField: "Username"}, CommandAckTimeoutSeconds: 60, AuditRetentionDays: 7, MaxClockSkewSeconds: 30}
 			},
 		},
 	}

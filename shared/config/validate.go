@@ -86,6 +86,7 @@ func Validate(doc Document) []apperr.Problem {
 	v.oneOf("$.settings.identity.salesforceField", s.Identity.SalesforceField, identityFields)
 	v.between("$.settings.commandAckTimeoutSeconds", s.CommandAckTimeoutSeconds, 5, 3600)
 	v.between("$.settings.auditRetentionDays", s.AuditRetentionDays, 1, 3650)
+	v.between("$.settings.maxClockSkewSeconds", s.MaxClockSkewSeconds, 1, 3600)
 	if doc.Session != nil {
 		v.session(*doc.Session, doc.StatusCatalog)
 	}

@@ -41,9 +41,15 @@ func (s *Store) AppendAudit(ctx context.Context, e audit.Entry, retention time.D
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
+	// Kept for retention after the entry's time, and at least after it is written: an event
+	// dated long ago (a far-past event time is accepted) must not be audited already expired.
+	expires := e.Time
+	if now := s.now(); now.After(expires) && now.Sub(expires) > retention {
+		expires = now
+	}
 	it := auditItem{
 		PK: auditPrefix + e.Subject, SK: sortableTime(e.Time) + "#" + e.ID,
-		TTL: e.Time.Add(retention).Unix(), Subject: e.Subject, Time: e.Time.UTC().Format(time.RFC3339Nano),
+		TTL: expires.Add(retention).Unix(), Subject: e.Subject, Time: e.Time.UTC().Format(time.RFC3339Nano),
 		ID: e.ID, EventID: e.EventID, Outcome: e.Outcome, Message: e.Message,
 	}
 	if len(e.Details) > 0 {

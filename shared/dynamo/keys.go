@@ -3,6 +3,10 @@ package dynamo
 import (
 	"strconv"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 )
 
 // Key addresses one item.
@@ -36,4 +40,12 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // sortableTime renders t in UTC with fixed width, so string order equals time order.
 func sortableTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+}
+
+// notOlder is eventtime.Bound.NotOlder as a condition on the stored time attribute attr (in
+// sortableTime form): an item at t may replace it when it is not after t, or when it is dated
+// beyond b and so no longer counts.
+func notOlder(attr string, t time.Time, b eventtime.Bound) expression.ConditionBuilder {
+	return expression.Name(attr).LessThanEqual(expression.Value(sortableTime(t))).
+		Or(expression.Name(attr).GreaterThan(expression.Value(sortableTime(b.Latest()))))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/session"
 )
 
@@ -113,8 +114,12 @@ func (s *Store) GetSession(ctx context.Context, userID string) (SessionRecord, e
 // and deciding again on the reloaded state drops the older event. An equal At is allowed, so the
 // outcome of deliveries can be recorded on the state that caused them.
 //
+// "Not newer" is eventtime.Bound.NotOlder under b, the bound session.Decide decided with: a
+// stored observation dated beyond b (written before the bound was enforced) no longer counts,
+// so it cannot refuse every later write.
+//
 // An inactive state expires SessionRetention after this write; an active one never does.
-func (s *Store) PutSession(ctx context.Context, st session.State, expectedVersion int64) (int64, error) {
+func (s *Store) PutSession(ctx context.Context, st session.State, expectedVersion int64, b eventtime.Bound) (int64, error) {
 	if st.UserID == "" {
 		return 0, apperr.New(apperr.Invalid, "user id is empty")
 	}
@@ -138,7 +143,7 @@ func (s *Store) PutSession(ctx context.Context, st session.State, expectedVersio
 		return 0, apperr.Wrap(apperr.Internal, err, "encode session item")
 	}
 	cond := expression.Name("version").Equal(expression.Value(expectedVersion)).
-		And(expression.Name("at").LessThanEqual(expression.Value(it.At)))
+		And(notOlder("at", st.At, b))
 	if expectedVersion == 0 {
 		// An expired item DynamoDB has not deleted yet counts as absent, as on read.
 		cond = expression.AttributeNotExists(expression.Name(attrPK)).

@@ -17,11 +17,15 @@ import (
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamolocal"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamotest"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/session"
 )
 
 // sessionT0 is the time of the first observation in these tests.
 var sessionT0 = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+
+// testBound is a clock-skew bound past every time the tests store.
+var testBound = eventtime.New(sessionT0.Add(365*24*time.Hour), 0)
 
 func sessionUser(i int) string { return fmt.Sprintf("0055e00000%05dAAA", i) }
 
@@ -38,7 +42,7 @@ func TestSessionItemVersions(t *testing.T) {
 		SessionExpires: sessionT0.Add(2 * time.Hour), Available: &on,
 		Retry: []session.Action{{Target: session.TargetOmniChannel, UserID: user, Online: true, Status: "Available", Reason: "Logged in", CausedBy: "e1", Attempts: 2}},
 	}
-	v1, err := s.PutSession(ctx, first, 0)
+	v1, err := s.PutSession(ctx, first, 0, testBound)
 	if err != nil || v1 != 1 {
 		t.Fatalf("create: %d, %v", v1, err)
 	}
@@ -72,7 +76,7 @@ func TestSessionItemVersions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := first
 			st.At = first.At.Add(tc.at)
-			v, err := s.PutSession(ctx, st, tc.expected)
+			v, err := s.PutSession(ctx, st, tc.expected, testBound)
 			if apperr.CodeOf(err) != tc.wantCode || v != tc.wantVersion {
 				t.Fatalf("PutSession at version %d: %d, %v; want %d, code %q", tc.expected, v, err, tc.wantVersion, tc.wantCode)
 			}
@@ -87,7 +91,7 @@ func TestSessionItemVersions(t *testing.T) {
 	}
 
 	t.Run("no user id", func(t *testing.T) {
-		if _, err := s.PutSession(ctx, session.State{At: sessionT0}, 0); !apperr.Is(err, apperr.Invalid) {
+		if _, err := s.PutSession(ctx, session.State{At: sessionT0}, 0, testBound); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("PutSession: %v", err)
 		}
 		if _, err := s.GetSession(ctx, ""); !apperr.Is(err, apperr.Invalid) {
@@ -101,7 +105,7 @@ func TestSessionRaces(t *testing.T) {
 	ctx := context.Background()
 	s := dynamotest.NewStore(t)
 	const user = "0055e000004QrStAAK"
-	if _, err := s.PutSession(ctx, session.State{UserID: user, Active: true, At: sessionT0}, 0); err != nil {
+	if _, err := s.PutSession(ctx, session.State{UserID: user, Active: true, At: sessionT0}, 0, testBound); err != nil {
 		t.Fatal(err)
 	}
 
@@ -113,10 +117,10 @@ func TestSessionRaces(t *testing.T) {
 		// Both writers loaded the same version; the logout (newer) writes first.
 		logout := session.State{UserID: user, Active: false, At: sessionT0.Add(2 * time.Minute), LastEventID: "logout"}
 		login := session.State{UserID: user, Active: true, At: sessionT0.Add(time.Minute), LastEventID: "login"}
-		if _, err := s.PutSession(ctx, logout, loaded.Version); err != nil {
+		if _, err := s.PutSession(ctx, logout, loaded.Version, testBound); err != nil {
 			t.Fatalf("newer writer: %v", err)
 		}
-		if _, err := s.PutSession(ctx, login, loaded.Version); !apperr.Is(err, apperr.Conflict) {
+		if _, err := s.PutSession(ctx, login, loaded.Version, testBound); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("older writer at the loaded version: %v, want conflict", err)
 		}
 		// It reloads and tries again at the current version: the newer state still wins.
@@ -124,7 +128,7 @@ func TestSessionRaces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PutSession(ctx, login, reloaded.Version); !apperr.Is(err, apperr.Conflict) {
+		if _, err := s.PutSession(ctx, login, reloaded.Version, testBound); !apperr.Is(err, apperr.Conflict) {
 			t.Fatalf("older writer after reload: %v, want conflict", err)
 		}
 		final, _ := s.GetSession(ctx, user)
@@ -140,7 +144,7 @@ func TestSessionRaces(t *testing.T) {
 		}
 		oneWins(t, 8, func(i int) error {
 			st := session.State{UserID: user, Active: i%2 == 0, At: cur.State.At.Add(time.Duration(i+1) * time.Second)}
-			_, err := s.PutSession(ctx, st, cur.Version)
+			_, err := s.PutSession(ctx, st, cur.Version, testBound)
 			return err
 		})
 	})
@@ -148,10 +152,47 @@ func TestSessionRaces(t *testing.T) {
 	t.Run("concurrent creators: one wins", func(t *testing.T) {
 		oneWins(t, 8, func(i int) error {
 			st := session.State{UserID: "0055e000005NewUAAK", Active: true, At: sessionT0.Add(time.Duration(i) * time.Second)}
-			_, err := s.PutSession(ctx, st, 0)
+			_, err := s.PutSession(ctx, st, 0, testBound)
 			return err
 		})
 	})
+}
+
+// TestSessionStoredFutureTime: an observation stored with a time beyond the clock-skew bound
+// (written before the bound was enforced) refuses no later write, while one within it still does.
+func TestSessionStoredFutureTime(t *testing.T) {
+	ctx := context.Background()
+	s := dynamotest.NewStore(t)
+	now := sessionT0
+	bound := eventtime.New(now, 0)
+	for _, tc := range []struct {
+		name   string
+		stored time.Time
+		want   apperr.Code // "" for written
+	}{
+		{"stored 2099", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), ""},
+		{"stored 9999-12-31", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), ""},
+		{"stored just outside the skew", now.Add(eventtime.DefaultMaxSkew + time.Millisecond), ""},
+		{"stored just inside the skew", now.Add(eventtime.DefaultMaxSkew), apperr.Conflict},
+		{"stored in the past", now.Add(-time.Hour), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			user := "0055e000009" + fmt.Sprintf("%04d", len(tc.name)) + "AAK"
+			// Stored without the bound being checked, as before it existed.
+			if _, err := s.PutSession(ctx, session.State{UserID: user, Active: true, At: tc.stored, LastEventID: "future"}, 0, eventtime.New(tc.stored, 0)); err != nil {
+				t.Fatal(err)
+			}
+			logout := session.State{UserID: user, At: now, LastEventID: "logout"}
+			_, err := s.PutSession(ctx, logout, 1, bound)
+			if apperr.CodeOf(err) != tc.want {
+				t.Fatalf("logout write: %v, want %q", err, tc.want)
+			}
+			got, _ := s.GetSession(ctx, user)
+			if wantID := map[bool]string{true: "logout", false: "future"}[tc.want == ""]; got.State.LastEventID != wantID {
+				t.Errorf("stored %+v, want event %s", got.State, wantID)
+			}
+		})
+	}
 }
 
 // oneWins runs write n times concurrently and checks that exactly one call succeeds and that
@@ -185,13 +226,13 @@ func TestSessionRetention(t *testing.T) {
 		{UserID: inactive, Active: false, At: sessionT0},
 		{UserID: returning, Active: false, At: sessionT0},
 	} {
-		if _, err := s.PutSession(ctx, st, 0); err != nil {
+		if _, err := s.PutSession(ctx, st, 0, testBound); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The returning user logs in again 10 days later: the item no longer expires.
 	clock = sessionT0.Add(10 * 24 * time.Hour)
-	if _, err := s.PutSession(ctx, session.State{UserID: returning, Active: true, At: clock}, 1); err != nil {
+	if _, err := s.PutSession(ctx, session.State{UserID: returning, Active: true, At: clock}, 1, testBound); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -225,7 +266,7 @@ func TestSessionRetention(t *testing.T) {
 				t.Errorf("Sessions yielded %+v, %v", rec, err)
 			}
 		}
-		if v, err := s.PutSession(ctx, session.State{UserID: inactive, Active: true, At: clock}, 0); err != nil || v != 1 {
+		if v, err := s.PutSession(ctx, session.State{UserID: inactive, Active: true, At: clock}, 0, testBound); err != nil || v != 1 {
 			t.Errorf("create over the expired item: %d, %v", v, err)
 		}
 	})
@@ -302,7 +343,7 @@ func spyStore(t *testing.T) (*dynamo.Store, *spyAPI, *dynamo.Store) {
 func putSessions(t *testing.T, s *dynamo.Store, n int) {
 	t.Helper()
 	for i := range n {
-		if _, err := s.PutSession(context.Background(), session.State{UserID: sessionUser(i), Active: i%3 != 0, At: sessionT0}, 0); err != nil {
+		if _, err := s.PutSession(context.Background(), session.State{UserID: sessionUser(i), Active: i%3 != 0, At: sessionT0}, 0, testBound); err != nil {
 			t.Fatal(err)
 		}
 	}

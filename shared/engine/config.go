@@ -8,6 +8,7 @@ import (
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/rules"
 )
 
@@ -39,6 +40,12 @@ func (c *Compiled) identityField() string {
 		return f
 	}
 	return config.Defaults().Identity.SalesforceField
+}
+
+// Bound is the clock-skew bound event times are checked against at now:
+// settings.maxClockSkewSeconds ahead of the bridge's clock.
+func (c *Compiled) Bound(now time.Time) eventtime.Bound {
+	return eventtime.New(now, c.Settings.MaxClockSkew())
 }
 
 func (c *Compiled) retention() time.Duration {
@@ -117,6 +124,9 @@ func (c *ConfigSource) Current(ctx context.Context) (*Compiled, error) {
 			doc, v = vc.Document, vc.Version
 		}
 	}
+	// A document stored before a setting existed lacks it: it takes the default, as config.Parse
+	// would give it, rather than failing the range check.
+	doc.Settings = fillSettings(doc.Settings)
 	set, problems := rules.Compile(doc)
 	c.compiles++
 	if len(problems) > 0 {
@@ -129,7 +139,7 @@ func (c *ConfigSource) Current(ctx context.Context) (*Compiled, error) {
 		}
 		return nil, apperr.New(apperr.Internal, "stored config version %d does not compile: %s", v, strings.Join(msgs, "; "))
 	}
-	c.cur = &Compiled{Version: v, Set: set, Settings: fillSettings(doc.Settings), Session: doc.EffectiveSession(), Warnings: set.Warnings()}
+	c.cur = &Compiled{Version: v, Set: set, Settings: doc.Settings, Session: doc.EffectiveSession(), Warnings: set.Warnings()}
 	c.checkedAt = now
 	return c.cur, nil
 }
@@ -158,6 +168,9 @@ func fillSettings(s config.Settings) config.Settings {
 	}
 	if s.AuditRetentionDays <= 0 {
 		s.AuditRetentionDays = d.AuditRetentionDays
+	}
+	if s.MaxClockSkewSeconds <= 0 {
+		s.MaxClockSkewSeconds = d.MaxClockSkewSeconds
 	}
 	return s
 }

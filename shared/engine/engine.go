@@ -10,6 +10,7 @@ import (
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/audit"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/presence"
 	"github.com/omnibridge/omnibridge/shared/rules"
 )
@@ -186,6 +187,16 @@ func (e *Engine) RecordAudit(ctx context.Context, en audit.Entry) error {
 		retention = cfg.retention()
 	}
 	return e.store.AppendAudit(ctx, en, retention)
+}
+
+// Bound is the clock-skew bound at now under the current config (settings.maxClockSkewSeconds),
+// for intake checks made before an event reaches the engine, such as the webhook's 400.
+func (e *Engine) Bound(ctx context.Context, now time.Time) (eventtime.Bound, error) {
+	cfg, err := e.configs.Current(ctx)
+	if err != nil {
+		return eventtime.Bound{}, err
+	}
+	return cfg.Bound(now), nil
 }
 
 // ProcessSalesforce applies one Salesforce presence event in its own batch and delivers its

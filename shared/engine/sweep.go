@@ -18,7 +18,8 @@ const SweepLimit = 1000
 type SweepReport struct {
 	// Due counts pending index entries whose deadline had passed.
 	Due int
-	// Expired counts commands audited "not applied: console not open".
+	// Expired counts commands audited "not applied: console not open" (or "not applicable: user
+	// logged out" when the user's Salesforce session ended meanwhile).
 	Expired int
 	// OutboxAgents counts agents whose outbox was retried.
 	OutboxAgents int
@@ -36,8 +37,8 @@ func (e *Engine) Sweep(ctx context.Context, now time.Time) (SweepReport, error) 
 
 // SweepPending settles the Salesforce commands whose acknowledgement deadline has passed by now:
 // for each agent with a due index entry it calls presence.ExpireCommands, audits each expired
-// command as "not applied: console not open" (at its deadline, so a repeated sweep writes the
-// same entry), stores the state and deletes the entries. An entry whose command was settled
+// command as "not applied: console not open", or "not applicable: user logged out" (at its
+// deadline, so a repeated sweep writes the same entry), stores the state and deletes the entries. An entry whose command was settled
 // meanwhile (acknowledged, echoed) is just deleted. Entries of agents that failed stay for the
 // next run.
 func (e *Engine) SweepPending(ctx context.Context, now time.Time) (SweepReport, error) {

@@ -3,6 +3,7 @@ package presence
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/omnibridge/omnibridge/shared/rules"
@@ -48,6 +49,7 @@ func Acknowledge(state AgentState, ack Ack, now time.Time) (AgentState, Audit) {
 	a.EventID, a.ChainID = cmd.CausedBy, cmd.ChainID
 	a.Results = []Result{{Destination: cmd.Destination, Outcome: a.Outcome, RuleID: cmd.RuleID, Target: cmd.Target, CommandID: cmd.ID}}
 	if ack.Applied {
+		st.Salesforce.LoggedOutAt = time.Time{} // a console applied it, so one is open
 		a.Explanation = fmt.Sprintf("Salesforce console applied command %s (%s), caused by event %s", cmd.ID, cmd.Target, cmd.CausedBy)
 	} else {
 		st.Echoes = slices.DeleteFunc(st.Echoes, func(e ExpectedEcho) bool { return e.CommandID == cmd.ID })
@@ -60,23 +62,38 @@ func Acknowledge(state AgentState, ack Ack, now time.Time) (AgentState, Audit) {
 }
 
 // ExpireCommands settles every pending Salesforce command whose acknowledgement deadline has
-// passed, auditing each as "not applied: console not open": only an open console can set
-// Omni-Channel presence. Call it on a schedule (AgentState.NextDeadline says when) or before
-// Decide. Pure.
+// passed. Only an open console can set Omni-Channel presence, so each is audited as "not
+// applied: console not open", or, when the user's Salesforce session has ended meanwhile, as
+// "not applicable: user logged out": nothing was lost, there was no console to go to. The
+// command's expected echo goes with it, so the mirror falls back to the last state Salesforce
+// confirmed (its last reported status, or Offline once the session ended) and the next decision
+// is taken on that, never on the command; the audit names the state fallen back to. Call it on
+// a schedule (AgentState.NextDeadline says when) or before Decide. Pure.
 func ExpireCommands(state AgentState, now time.Time) (AgentState, []Audit) {
 	st := state.clone()
+	loggedOut := !st.Salesforce.LoggedOutAt.IsZero()
+	if loggedOut {
+		st.Salesforce.StatusID, st.Salesforce.StatusName = rules.OfflineStatusID, rules.Offline
+	}
 	var audits []Audit
 	st.Pending = slices.DeleteFunc(st.Pending, func(p PendingCommand) bool {
 		if now.Before(p.Deadline) {
 			return false
 		}
 		cmd := p.Command
+		outcome := OutcomeNotApplied
 		msg := fmt.Sprintf("not applied: console not open; Salesforce did not acknowledge command %s (%s), caused by event %s, by %s",
 			cmd.ID, cmd.Target, cmd.CausedBy, stamp(p.Deadline))
+		if loggedOut {
+			outcome = OutcomeNotApplicable
+			msg = fmt.Sprintf("not applicable: user logged out (the Salesforce session ended at %s); command %s (%s), caused by event %s, had no console to go to by %s",
+				stamp(st.Salesforce.LoggedOutAt), cmd.ID, cmd.Target, cmd.CausedBy, stamp(p.Deadline))
+		}
+		msg += "; the mirror falls back to the last state Salesforce confirmed: " + st.Salesforce.confirmed()
 		audits = append(audits, Audit{
 			EventID: cmd.CausedBy, DecidedAt: now, ConnectUserID: st.ConnectUserID, SalesforceUserID: st.SalesforceUserID,
-			Outcome: OutcomeNotApplied, Explanation: msg, ChainID: cmd.ChainID, CommandID: cmd.ID,
-			Results: []Result{{Destination: cmd.Destination, Outcome: OutcomeNotApplied, RuleID: cmd.RuleID, Target: cmd.Target, CommandID: cmd.ID, Detail: msg}},
+			Outcome: outcome, Explanation: msg, ChainID: cmd.ChainID, CommandID: cmd.ID,
+			Results: []Result{{Destination: cmd.Destination, Outcome: outcome, RuleID: cmd.RuleID, Target: cmd.Target, CommandID: cmd.ID, Detail: msg}},
 		})
 		return true
 	})
@@ -88,6 +105,19 @@ func ExpireCommands(state AgentState, now time.Time) (AgentState, []Audit) {
 		st.settle(rules.Salesforce)
 	}
 	return st, audits
+}
+
+// confirmed describes the Salesforce state the mirror holds, as Salesforce confirmed it.
+func (m SalesforceMirror) confirmed() string {
+	switch {
+	case !m.LoggedOutAt.IsZero():
+		return fmt.Sprintf("%q (the session ended at %s)", rules.Offline, stamp(m.LoggedOutAt))
+	case m.StatusName == "":
+		return "none known"
+	case m.EventID == "":
+		return strconv.Quote(m.StatusName)
+	}
+	return fmt.Sprintf("%q (event %s at %s)", m.StatusName, m.EventID, stamp(m.EventTime))
 }
 
 // Duplicate returns the audit record for an event the shell's idempotency store has seen

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/rules"
 )
 
@@ -16,9 +17,12 @@ import (
 // the audit record. It is pure: no I/O, no clock, and the input state is not modified.
 //
 // Steps, each of which may end the decision:
-//  1. invalid: the event lacks an id, a known kind, a time or its state;
+//  1. invalid: the event lacks an id, a known kind, a time or its state, or its time is further
+//     ahead of now than settings.maxClockSkewSeconds (a final, audited refusal: nothing of the
+//     event is stored, so no clock error can make it win every later comparison);
 //  2. stale: the event is not newer than the last event applied from its system (state returned
-//     unchanged, so the shell can skip the write);
+//     unchanged, so the shell can skip the write). The comparison is eventtime.Bound.Newer: a
+//     stored time beyond the bound (written before the bound was enforced) no longer counts;
 //  3. the event's system mirror is updated;
 //  4. echo: the event reports a change the bridge commanded (an unexpired expected echo, a
 //     deferred next status, or the event's CommandID); the echo is consumed and no rule fires,
@@ -41,11 +45,21 @@ func Decide(state AgentState, ev Event, set *rules.Set, settings config.Settings
 		a.Explanation = "invalid event: " + msg + "; nothing done"
 		return Decision{State: st, Audit: a}
 	}
+	bound := eventtime.New(now, s.MaxClockSkew())
+	if err := bound.Check(ev.Time); err != nil {
+		// The audit is filed at the decision time: filed at the event's, it would sort above
+		// every real entry of the agent until that date.
+		a.EventTime = time.Time{}
+		a.Outcome = OutcomeInvalid
+		a.Explanation = "invalid event: event time " + err.Error() + "; refused for good, nothing stored"
+		return Decision{State: st, Audit: a}
+	}
 	if ev.Availability != nil {
 		return decideAvailability(st, ev, set, s, now, a)
 	}
 	side := ev.Kind.System()
-	if last, lastID := st.lastEvent(side); !last.IsZero() && !ev.Time.After(last) {
+	last, lastID := st.lastEvent(side)
+	if !bound.Newer(ev.Time, last) {
 		a.Outcome = OutcomeStale
 		a.Explanation = fmt.Sprintf("stale: %s event at %s is not newer than the last one applied (%s at %s); dropped",
 			side.Label(), stamp(ev.Time), lastID, stamp(last))
@@ -62,6 +76,10 @@ func Decide(state AgentState, ev Event, set *rules.Set, settings config.Settings
 	var b strings.Builder
 	b.WriteString(obs.summary)
 	b.WriteString(obs.note)
+	if !last.IsZero() && !bound.Holds(last) {
+		fmt.Fprintf(&b, "; the last %s event stored (%s at %s) is dated beyond the allowed clock skew and no longer counts",
+			side.Label(), lastID, stamp(last))
+	}
 	b.WriteString(". ")
 	switch {
 	case obs.echo != "":
@@ -117,6 +135,12 @@ func decideAvailability(st AgentState, ev Event, set *rules.Set, s config.Settin
 		Destination: req.Destination, Source: rules.SourceAvailability, Target: target, WhileOnContact: req.WhileOnContact,
 		Reason: fmt.Sprintf("session availability (%s) → %s", req.Reason, target),
 	}
+	if req.Destination == rules.Salesforce {
+		if req.SessionEnded {
+			return sessionEnded(st, o, now, a)
+		}
+		st.Salesforce.LoggedOutAt = time.Time{}
+	}
 	r, cmd := st.resolve(o, ev, s, now)
 	a.Results = []Result{r}
 	a.Outcome = r.Outcome
@@ -130,6 +154,25 @@ func decideAvailability(st AgentState, ev Event, set *rules.Set, s config.Settin
 		cmds = append(cmds, *cmd)
 	}
 	return Decision{Commands: cmds, State: st, Audit: a}
+}
+
+// sessionEnded records that the user's Salesforce session ended. Salesforce ends Omni-Channel
+// presence with the session, and the console that would apply a command is gone with it: the
+// mirror is set to Offline, as Salesforce confirmed by ending the session, and nothing is sent.
+// Commands still pending stay so until their deadline, when ExpireCommands audits them as not
+// applicable.
+func sessionEnded(st AgentState, o rules.Outcome, now time.Time, a Audit) Decision {
+	prev := st.Salesforce.StatusName
+	st.Salesforce.StatusID, st.Salesforce.StatusName = rules.OfflineStatusID, rules.Offline
+	st.Salesforce.ObservedAt, st.Salesforce.LoggedOutAt = now, now
+	st.settle(rules.Salesforce)
+	r := Result{Destination: o.Destination, Source: o.Source, Target: o.Target, Outcome: OutcomeNotApplicable,
+		Detail: fmt.Sprintf("%s; not applicable: user logged out. Salesforce ends Omni-Channel presence with the session, so the mirror now reads Offline (was %q) and nothing is sent",
+			o.Reason, prev)}
+	a.Results = []Result{r}
+	a.Outcome = r.Outcome
+	a.Explanation = fmt.Sprintf("%s: %s: %s.", r.Destination.Label(), r.Outcome, r.Detail)
+	return Decision{State: st, Audit: a}
 }
 
 // normalize fills zero or out-of-range settings with the defaults, so that Decide works on a
@@ -264,6 +307,9 @@ func (s *AgentState) observeSalesforce(ev Event, set *rules.Set, now time.Time) 
 		o.facts.SalesforceNewState = name
 		o.changed = prev.StatusName != name || (prev.StatusID != "" && id != "" && prev.StatusID != id)
 		s.Salesforce.StatusID, s.Salesforce.StatusName = id, name
+		if name != rules.Offline {
+			s.Salesforce.LoggedOutAt = time.Time{} // a console is open again
+		}
 		o.summary = "Salesforce status " + strconv.Quote(name) + ", was " + strconv.Quote(prev.StatusName)
 		if !o.changed {
 			return o

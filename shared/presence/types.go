@@ -65,6 +65,13 @@ type SalesforceMirror struct {
 	EventTime time.Time `json:"eventTime,omitzero"`
 	// ObservedAt: see ConnectMirror.ObservedAt.
 	ObservedAt time.Time `json:"observedAt,omitzero"`
+	// LoggedOutAt is when (bridge clock) the bridge learned that the user's Salesforce session
+	// ended (a logout event, or a poll that found no valid session); zero while the user is, or
+	// may be, logged in. Salesforce ends Omni-Channel presence with the session, so the mirror
+	// then reads Offline, and a command that expires meanwhile is "not applicable: user logged
+	// out" rather than a delivery failure. A login, or any sign of an open console (a status
+	// other than Offline, an acknowledgement), clears it.
+	LoggedOutAt time.Time `json:"loggedOutAt,omitzero"`
 }
 
 // DeferredStatus is a Connect next status set by the bridge.
@@ -139,6 +146,12 @@ type AvailabilityRequest struct {
 	WhileOnContact rules.Policy `json:"whileOnContact,omitempty"`
 	// Reason is why, such as "Logged out of Salesforce".
 	Reason string `json:"reason"`
+	// SessionEnded is set when the request follows the end of the user's Salesforce session (a
+	// logout event, or a poll that found no valid session); unset, it follows a login. Toward
+	// Salesforce, an ended session needs no command: Salesforce ended the user's Omni-Channel
+	// presence with it, so the mirror is set to Offline and the result is "not applicable: user
+	// logged out".
+	SessionEnded bool `json:"sessionEnded,omitempty"`
 }
 
 // Event is a normalized event from either system.
@@ -257,6 +270,9 @@ const (
 	OutcomeFailed Outcome = "failed"
 	// OutcomeNotApplied means no acknowledgement before the deadline; the console is not open.
 	OutcomeNotApplied Outcome = "not-applied"
+	// OutcomeNotApplicable means a Salesforce command has no console to go to because the
+	// user's Salesforce session ended (logged out): it is nothing to deliver, not a failure.
+	OutcomeNotApplicable Outcome = "not-applicable"
 )
 
 // Audit records one decision for the audit log.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 )
 
 // Decision is what Decide concluded for one event.
@@ -98,9 +99,14 @@ const (
 // OfflineStatus is the Omni-Channel status sent when a user is switched off.
 const OfflineStatus = "Offline"
 
-// Decide applies one session observation to a user's state. It is pure: no I/O, no clock, and
-// the input state is not modified. s must have its defaults filled (config.Session.WithDefaults
-// or config.Document.EffectiveSession); a disabled s yields no actions.
+// Decide applies one session observation to a user's state at b.Now, the bridge's clock. It is
+// pure: no I/O, no clock, and the input state is not modified. s must have its defaults filled
+// (config.Session.WithDefaults or config.Document.EffectiveSession); a disabled s yields no
+// actions.
+//
+// An event dated further ahead of b.Now than b allows (settings.maxClockSkewSeconds) is invalid:
+// refused for good and audited, never stored, so a login dated 2099 cannot make every later
+// logout stale.
 //
 // Only transitions of the session state toggle anything:
 //   - login, or a poll that finds a session, for a user not known to be logged in: switch on
@@ -116,8 +122,9 @@ const OfflineStatus = "Offline"
 //     or the observed presence changed, and audits nothing.
 //
 // Before that, an event whose id is the state's LastEventID is a duplicate, and one older than
-// the state is stale (newer wins; equal times are applied). An event without a time is taken to
-// happen at now.
+// the state is stale (newer wins; equal times are applied; eventtime.Bound.NotOlder, so a
+// stored time beyond the bound no longer counts). An event without a time is taken to happen at
+// b.Now.
 //
 // Manual switch-off: while a user is logged in, a poll seeing their Omni-Channel presence go
 // from available to unavailable, although the bridge switched them on, means they switched
@@ -131,8 +138,9 @@ const OfflineStatus = "Offline"
 // contradicts: it drops every retry with the opposite Online, and every retry for a target it
 // sends a new action to. Noting a manual switch-off drops the pending online retries, which
 // would otherwise switch the user back on.
-func Decide(st State, ev Event, s config.Session, now time.Time) Decision {
-	d := decider{cur: st, next: st.clone(), ev: ev, s: s}
+func Decide(st State, ev Event, s config.Session, b eventtime.Bound) Decision {
+	now := b.Now
+	d := decider{cur: st, next: st.clone(), ev: ev, s: s, bound: b}
 	if d.ev.At.IsZero() {
 		d.ev.At = now
 	}
@@ -142,6 +150,11 @@ func Decide(st State, ev Event, s config.Session, now time.Time) Decision {
 	d.decide()
 	ev = d.ev
 	next := d.next
+	if d.ahead {
+		// Filed at the decision time: at the event's, the entry would top the user's audit
+		// until that date.
+		ev.At = time.Time{}
+	}
 	return Decision{
 		State:   next,
 		Write:   d.write,
@@ -159,6 +172,9 @@ type decider struct {
 	cur, next State
 	ev        Event
 	s         config.Session
+	bound     eventtime.Bound
+	// ahead: the event is dated beyond the bound.
+	ahead bool
 
 	write, record bool
 	outcome       Outcome
@@ -173,11 +189,16 @@ func (d *decider) decide() {
 		d.settle(OutcomeInvalid, true, "", "invalid event: %s; nothing done", msg)
 		return
 	}
+	if err := d.bound.Check(ev.At); err != nil {
+		d.ahead = true
+		d.settle(OutcomeInvalid, true, "", "invalid event: %s time %s; refused for good, nothing stored", ev.Kind.label(), err)
+		return
+	}
 	if ev.ID == cur.LastEventID {
 		d.settle(OutcomeDuplicate, false, "", "%s %s was already applied", ev.Kind.label(), ev.ID)
 		return
 	}
-	if !cur.At.IsZero() && ev.At.Before(cur.At) {
+	if !d.bound.NotOlder(ev.At, cur.At) {
 		from := ""
 		if cur.Source != "" {
 			from = " from " + string(cur.Source)

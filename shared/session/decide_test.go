@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 )
 
 const user = "005xx000001SvUeAAK"
@@ -459,11 +460,11 @@ func with2(e Event, f func(*Event)) Event {
 func runCase(t *testing.T, tc decideCase, s config.Session, now time.Time) {
 	t.Helper()
 	before := asJSON(t, tc.st)
-	got := Decide(tc.st, tc.ev, s, now)
+	got := Decide(tc.st, tc.ev, s, eventtime.New(now, 0))
 	if asJSON(t, tc.st) != before {
 		t.Error("Decide modified its input state")
 	}
-	if again := Decide(tc.st, tc.ev, s, now); !reflect.DeepEqual(got, again) {
+	if again := Decide(tc.st, tc.ev, s, eventtime.New(now, 0)); !reflect.DeepEqual(got, again) {
 		t.Error("Decide is not deterministic")
 	}
 	for _, frag := range tc.explain {
@@ -487,7 +488,7 @@ func TestDecideZeroEventTimeIsNow(t *testing.T) {
 	ev := login("li-1", 0)
 	ev.At, ev.Source = time.Time{}, ""
 	now := at(5)
-	d := Decide(State{}, ev, allTargets(), now)
+	d := Decide(State{}, ev, allTargets(), eventtime.New(now, 0))
 	if !d.State.At.Equal(now) || d.State.Source != SourceWebhook || d.Audit.Source != SourceWebhook || !d.Audit.EventAt.Equal(now) {
 		t.Fatalf("state %+v, audit %+v; want the event timed at now, from the webhook", d.State, d.Audit)
 	}
@@ -497,7 +498,7 @@ func TestDecideDoesNotAliasInput(t *testing.T) {
 	st := with(inactive("lo-0", 0), func(s *State) {
 		s.Retry = []Action{act(TargetConnect, false, "Offline", loggedOut, logout("lo-0", 0))}
 	})
-	d := Decide(st, pollInactive(10), allTargets(), at(10))
+	d := Decide(st, pollInactive(10), allTargets(), eventtime.New(at(10), 0))
 	d.State.Available = ptr(true)
 	d.State.Retry[0].Attempts = 9
 	if *st.Available || st.Retry[0].Attempts != 0 {
@@ -533,7 +534,7 @@ func TestDecideSequence(t *testing.T) {
 	var st State
 	s := allTargets()
 	for i, sp := range steps {
-		d := Decide(st, sp.ev, s, sp.ev.At.Add(time.Second))
+		d := Decide(st, sp.ev, s, eventtime.New(sp.ev.At.Add(time.Second), 0))
 		if d.Audit.Outcome != sp.outcome || d.Write != sp.write || d.Audit.Record != sp.record || len(d.Actions) != sp.actions {
 			t.Fatalf("step %d (%s %s): outcome %s write %v record %v actions %d; want %s %v %v %d\n%s",
 				i, sp.ev.Kind, sp.ev.ID, d.Audit.Outcome, d.Write, d.Audit.Record, len(d.Actions),

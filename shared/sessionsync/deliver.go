@@ -201,7 +201,7 @@ func (d *delivery) settle(ctx context.Context, rec dynamo.SessionRecord, failed 
 		if slices.Equal(st.Retry, rec.State.Retry) {
 			return nil
 		}
-		_, err := d.s.d.Store.PutSession(ctx, st, rec.Version)
+		_, err := d.s.d.Store.PutSession(ctx, st, rec.Version, d.cfg.Bound(d.s.opts.Now()))
 		if apperr.Is(err, apperr.Conflict) && attempt < d.s.opts.ConflictRetries {
 			if rec, err = d.s.reload(ctx, rec.State.UserID); err != nil {
 				return err

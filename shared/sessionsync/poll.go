@@ -9,6 +9,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/audit"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/engine"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/presence"
 	"github.com/omnibridge/omnibridge/shared/rules"
 	"github.com/omnibridge/omnibridge/shared/session"
@@ -37,6 +38,9 @@ type Report struct {
 	PresenceEvents int `json:"presenceEvents"`
 	// Delivered reports the deliveries, retries of earlier runs included.
 	Delivered Delivered `json:"delivered"`
+	// AheadRows counts AuthSession and presence rows dated beyond the allowed clock skew
+	// (settings.maxClockSkewSeconds): audited and skipped, never trusted.
+	AheadRows int `json:"aheadRows,omitempty"`
 }
 
 // Poll runs one scheduled pass:
@@ -64,6 +68,7 @@ func (s *Service) Poll(ctx context.Context) (Report, error) {
 		rep.Disabled = true
 		return rep, nil
 	}
+	bound := cfg.Bound(now)
 	active := map[string]time.Time{}
 	for page, err := range s.d.Org.SessionPages(ctx, cfg.Session) {
 		if err != nil {
@@ -71,6 +76,10 @@ func (s *Service) Poll(ctx context.Context) (Report, error) {
 		}
 		for _, r := range page {
 			rep.SessionRows++
+			// A session modified "in the future" would stay valid for as long.
+			if s.ahead(ctx, cfg, bound, r.UserID, "session", "AuthSession LastModifiedDate", r.LastModified, &rep) {
+				continue
+			}
 			if exp := r.Expires(); exp.After(now) && exp.After(active[r.UserID]) {
 				active[r.UserID] = exp
 			}
@@ -189,7 +198,7 @@ func (s *Service) ended(ctx context.Context, cfg *engine.Compiled, d *delivery, 
 		st := rec.State
 		st.Active, st.At, st.Source, st.Retry = false, now, session.SourcePoll, nil
 		st.LastEventID = pollEvent(id, session.KindPollInactive, now, time.Time{}, nil).ID
-		if _, err := s.d.Store.PutSession(ctx, st, rec.Version); err != nil {
+		if _, err := s.d.Store.PutSession(ctx, st, rec.Version, cfg.Bound(now)); err != nil {
 			s.opts.Logger.WarnContext(ctx, "session: forget user outside the relevant set", "user", id, "err", err)
 			continue
 		}
@@ -205,13 +214,17 @@ func (s *Service) ended(ctx context.Context, cfg *engine.Compiled, d *delivery, 
 func (s *Service) reconcilePresence(ctx context.Context, cfg *engine.Compiled, now time.Time, rep *Report) (map[string]*session.Presence, error) {
 	observed := map[string]*session.Presence{}
 	latest := map[string]PresenceRow{}
+	bound := cfg.Bound(now)
 	for page, err := range s.d.Org.PresencePages(ctx, cfg.Session, now.Add(-s.opts.PresenceLookback)) {
 		if err != nil {
 			return nil, fmt.Errorf("read presence: %w", err)
 		}
 		for _, r := range page {
 			rep.PresenceRows++
-			if cur, ok := latest[r.UserID]; !ok || rowTime(r).After(rowTime(cur)) || (r.Current && !cur.Current) {
+			if s.ahead(ctx, cfg, bound, r.UserID, r.ID, "UserServicePresence "+r.ID, rowTime(r), rep) {
+				continue
+			}
+			if cur, ok := latest[r.UserID]; !ok || bound.Newer(rowTime(r), rowTime(cur)) || (r.Current && !cur.Current) {
 				latest[r.UserID] = r
 			}
 		}
@@ -245,6 +258,20 @@ func (s *Service) reconcilePresence(ctx context.Context, cfg *engine.Compiled, n
 		s.opts.Logger.WarnContext(ctx, "session: presence reconciliation flush", "err", err)
 	}
 	return observed, nil
+}
+
+// ahead reports whether a row's time is beyond the clock-skew bound, auditing the skip under the
+// user: such a row is never trusted, and a later run finds it again only while it stays ahead.
+func (s *Service) ahead(ctx context.Context, cfg *engine.Compiled, bound eventtime.Bound, userID, key, what string, at time.Time, rep *Report) bool {
+	err := bound.Check(at)
+	if err == nil {
+		return false
+	}
+	rep.AheadRows++
+	id := fmt.Sprintf("poll/%s/%s/ahead", bound.Now.UTC().Format(time.RFC3339Nano), key)
+	s.audit(ctx, cfg, audit.Entry{Subject: subject(userID), Time: bound.Now, ID: id, Outcome: string(session.OutcomeInvalid),
+		Message: fmt.Sprintf("poll: %s time %s; row skipped", what, err)})
+	return true
 }
 
 // rowTime is when a presence row's state began (current rows) or ended.

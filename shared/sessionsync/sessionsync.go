@@ -22,6 +22,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/engine"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/presence"
 	"github.com/omnibridge/omnibridge/shared/rules"
 	"github.com/omnibridge/omnibridge/shared/session"
@@ -33,7 +34,7 @@ const MaxToggleBatch = 200
 // Store is the table (*dynamo.Store).
 type Store interface {
 	GetSession(ctx context.Context, userID string) (dynamo.SessionRecord, error)
-	PutSession(ctx context.Context, st session.State, expectedVersion int64) (int64, error)
+	PutSession(ctx context.Context, st session.State, expectedVersion int64, b eventtime.Bound) (int64, error)
 	Sessions(ctx context.Context) iter.Seq2[dynamo.SessionRecord, error]
 	AppendAudit(ctx context.Context, e audit.Entry, retention time.Duration) error
 }
@@ -197,9 +198,9 @@ const OutcomeNotRelevant session.Outcome = "not-relevant"
 // apply decides ev on rec (reloading after conflicts), stores the state with the decision's
 // actions in Retry, audits, and queues the actions on d.
 func (s *Service) apply(ctx context.Context, cfg *engine.Compiled, d *delivery, rec dynamo.SessionRecord, ev session.Event) (Result, error) {
-	now := s.opts.Now()
+	bound := cfg.Bound(s.opts.Now())
 	for attempt := 0; ; attempt++ {
-		dec := session.Decide(rec.State, ev, cfg.Session, now)
+		dec := session.Decide(rec.State, ev, cfg.Session, bound)
 		res := Result{Outcome: dec.Audit.Outcome, Detail: dec.Audit.Explanation, Actions: len(dec.Actions), rec: rec}
 		if dec.Audit.Record {
 			s.audit(ctx, cfg, decisionEntry(dec))
@@ -209,7 +210,7 @@ func (s *Service) apply(ctx context.Context, cfg *engine.Compiled, d *delivery, 
 		}
 		st := dec.State
 		st.Retry = mergeRetry(st.Retry, dec.Actions)
-		v, err := s.d.Store.PutSession(ctx, st, rec.Version)
+		v, err := s.d.Store.PutSession(ctx, st, rec.Version, bound)
 		if apperr.Is(err, apperr.Conflict) && attempt < s.opts.ConflictRetries {
 			if rec, err = s.reload(ctx, ev.UserID); err != nil {
 				return res, err
@@ -290,7 +291,8 @@ func decisionEntry(d session.Decision) audit.Entry {
 // availability request. Its id is derived from the causing event, the target and the
 // direction, so a retried action is recognised by the engine as the same request.
 func availabilityEvent(a session.Action, cs config.Session, now time.Time) presence.Event {
-	req := &presence.AvailabilityRequest{Status: a.Status, Reason: a.Reason}
+	// Only a session's end switches a user off (logout, or no valid session found).
+	req := &presence.AvailabilityRequest{Status: a.Status, Reason: a.Reason, SessionEnded: !a.Online}
 	switch a.Target {
 	case session.TargetOmniChannel:
 		req.Destination = rules.Salesforce

@@ -64,6 +64,6 @@ func (s *Simulator) Simulate(ctx context.Context, ev session.Event, state *sessi
 			return Simulation{}, err
 		}
 	}
-	sim.Decision = session.Decide(st, ev, cfg.Session, at)
+	sim.Decision = session.Decide(st, ev, cfg.Session, cfg.Bound(at))
 	return sim, nil
 }

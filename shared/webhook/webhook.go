@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
 	"github.com/omnibridge/omnibridge/shared/presence"
 	"github.com/omnibridge/omnibridge/shared/session"
@@ -95,6 +96,10 @@ type Options struct {
 	Concurrency int
 	// Session applies the session webhook's events; when nil, SessionPath answers 404.
 	Session SessionProcessor
+	// Bound returns the clock-skew bound event times are checked against at now
+	// (settings.maxClockSkewSeconds; *engine.Engine.Bound); nil means eventtime.DefaultMaxSkew.
+	// A batch holding an event dated beyond it is refused with a 400 naming each such time.
+	Bound func(ctx context.Context, now time.Time) (eventtime.Bound, error)
 }
 
 // Handler serves the webhook.
@@ -163,9 +168,12 @@ func (h *Handler) presence(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, apperr.New(apperr.Internal, "webhook handler is not configured"))
 		return
 	}
-	h.serve(w, r, "presence", func(body []byte) (batch, error) {
+	h.serve(w, r, "presence", func(ctx context.Context, body []byte) (batch, error) {
 		b, err := sfevents.Decode(body)
 		if err != nil {
+			return batch{}, err
+		}
+		if err := h.checkTimes(ctx, b.CheckTimes); err != nil {
 			return batch{}, err
 		}
 		jobs := make([]job, 0, len(b.Events))
@@ -178,9 +186,12 @@ func (h *Handler) presence(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) session(w http.ResponseWriter, r *http.Request) {
-	h.serve(w, r, "session", func(body []byte) (batch, error) {
+	h.serve(w, r, "session", func(ctx context.Context, body []byte) (batch, error) {
 		b, err := sfevents.DecodeSession(body)
 		if err != nil {
+			return batch{}, err
+		}
+		if err := h.checkTimes(ctx, b.CheckTimes); err != nil {
 			return batch{}, err
 		}
 		jobs := make([]job, 0, len(b.Input))
@@ -211,7 +222,7 @@ type batch struct {
 // with decode, process its events and answer 202 with a result per event. When an event failed
 // in a way a retry can fix it answers 503 and releases the replay claim, so the identical signed
 // request may be sent again.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, contract string, decode func(body []byte) (batch, error)) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, contract string, decode func(ctx context.Context, body []byte) (batch, error)) {
 	ctx := r.Context()
 	if h.verifier == nil {
 		h.fail(w, r, apperr.New(apperr.Internal, "webhook handler is not configured"))
@@ -230,8 +241,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, contract string,
 		h.fail(w, r, err)
 		return
 	}
-	b, err := decode(body)
+	b, err := decode(ctx, body)
 	if err != nil {
+		if retryable(err) {
+			// The bound could not be read: the identical request must be accepted again.
+			h.release(ctx, verified)
+		}
 		h.fail(w, r, err)
 		return
 	}
@@ -241,13 +256,37 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, contract string,
 	if retry {
 		status = http.StatusServiceUnavailable
 		resp.Error = &httpjson.ErrorDetail{Code: string(apperr.Unavailable), Message: "some events could not be processed; retry the batch"}
-		if err := h.verifier.Release(context.WithoutCancel(ctx), verified); err != nil {
-			h.opts.Logger.WarnContext(ctx, "salesforce webhook: could not release replay claim", "err", err)
-		}
+		h.release(ctx, verified)
 	}
 	h.opts.Logger.InfoContext(ctx, "salesforce webhook batch", "contract", contract, "orgId", b.orgID, "events", b.events,
 		"status", status, "outcomes", countOutcomes(results))
 	httpjson.Write(w, status, resp)
+}
+
+// release gives up a verified request's replay claim, so Salesforce may send it again.
+func (h *Handler) release(ctx context.Context, verified Verified) {
+	if err := h.verifier.Release(context.WithoutCancel(ctx), verified); err != nil {
+		h.opts.Logger.WarnContext(ctx, "salesforce webhook: could not release replay claim", "err", err)
+	}
+}
+
+// checkTimes runs a decoded batch's time check against the bridge's clock. An event dated too far
+// ahead is a final refusal (400), logged with each time: never processed, never retried.
+func (h *Handler) checkTimes(ctx context.Context, check func(eventtime.Bound) error) error {
+	now := h.opts.Now()
+	bound := eventtime.New(now, 0)
+	if h.opts.Bound != nil {
+		b, err := h.opts.Bound(ctx, now)
+		if err != nil {
+			return err
+		}
+		bound = b
+	}
+	err := check(bound)
+	if err != nil {
+		h.opts.Logger.WarnContext(ctx, "salesforce webhook: batch refused, event dated beyond the allowed clock skew", "err", err)
+	}
+	return err
 }
 
 // fail answers with err. Authentication failures are logged with their reason at info level and

@@ -399,7 +399,7 @@ func (c *Clock) Advance(d time.Duration) {
 }
 
 // Start is the harness clock's initial reading: just after the newest sample event.
-var Start = time.Date(2024, 3, 11, 16, 5, 0, 0, time.UTC)
+var Start = time.Date(2024, 3, 11, 22, 5, 0, 0, time.UTC)
 
 // Harness is a real engine over a fresh table, with fakes for every external port.
 type Harness struct {
