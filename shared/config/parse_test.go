@@ -86,7 +86,6 @@ func TestParseFillsDefaults(t *testing.T) {
 	}{
 		{"no settings at all", `{"schemaVersion": 1}`, func(*config.Settings) {}},
 		{"empty settings", `{"schemaVersion": 1, "settings": {}}`, func(*config.Settings) {}},
-		{"explicit zeros mean default", `{"schemaVersion": 1, "settings": {"echoWindowSeconds": 0, "loopGuard": {"maxCrossings": 0}}}`, func(*config.Settings) {}},
 		{
 			"partial nested settings keep what is set",
 			`{"schemaVersion": 1, "settings": {"whileOnContact": "ignore", "loopGuard": {"maxCrossings": 5}, "identity": {"salesforceField": "FederationIdentifier"}}}`,
