@@ -73,4 +73,3 @@ func relatedToAny(path string, problems []apperr.Problem) bool {
 func within(path, parent string) bool {
 	return path == parent || strings.HasPrefix(path, parent+".") || strings.HasPrefix(path, parent+"[")
 }
-
