@@ -80,10 +80,13 @@ func New(store Store, opts Options) *API {
 	return a
 }
 
-// ServeHTTP routes a request; unknown routes get a JSON 404 or 405.
+// ServeHTTP routes a request. An unknown path gets a JSON 404; another method on a known path
+// a JSON 405 with Allow, and OPTIONS a 204 with Allow.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := a.mux.Handler(r); pattern == "" {
-		a.fail(w, r, a.routeError(r))
+		if err := httpjson.Unrouted(w, r, a.mux); err != nil {
+			a.fail(w, r, err)
+		}
 		return
 	}
 	a.mux.ServeHTTP(w, r)
@@ -91,17 +94,6 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Handle registers an extra route, such as POST /simulate from a later feature.
 func (a *API) Handle(pattern string, h http.HandlerFunc) { a.mux.HandleFunc(pattern, h) }
-
-func (a *API) routeError(r *http.Request) error {
-	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPost} {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, p := a.mux.Handler(probe); p != "" {
-			return apperr.New(httpjson.MethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path)
-		}
-	}
-	return apperr.New(apperr.NotFound, "no route %s %s", r.Method, r.URL.Path)
-}
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	level := slog.LevelInfo

@@ -459,22 +459,39 @@ func TestRoutes(t *testing.T) {
 		method, path string
 		status       int
 		code         apperr.Code
+		allow        string
 	}{
-		{http.MethodGet, "/nope", http.StatusNotFound, apperr.NotFound},
-		{http.MethodGet, "/", http.StatusNotFound, apperr.NotFound},
-		{http.MethodGet, "/config/versions", http.StatusNotFound, apperr.NotFound},
-		{http.MethodGet, "/config/versions/1/extra", http.StatusNotFound, apperr.NotFound},
-		{http.MethodDelete, "/config", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed},
-		{http.MethodPost, "/config", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed},
-		{http.MethodPost, "/health", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed},
-		{http.MethodPut, "/audit", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed},
-		{http.MethodPatch, "/config/history", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed},
+		{http.MethodGet, "/nope", http.StatusNotFound, apperr.NotFound, ""},
+		{http.MethodGet, "/", http.StatusNotFound, apperr.NotFound, ""},
+		{http.MethodOptions, "/nope", http.StatusNotFound, apperr.NotFound, ""},
+		{http.MethodGet, "/config/versions", http.StatusNotFound, apperr.NotFound, ""},
+		{http.MethodGet, "/config/versions/1/extra", http.StatusNotFound, apperr.NotFound, ""},
+		{http.MethodDelete, "/config", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS, PUT"},
+		{http.MethodPost, "/config", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS, PUT"},
+		{http.MethodPost, "/health", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS"},
+		{http.MethodPut, "/audit", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS"},
+		{http.MethodPatch, "/config/history", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS"},
+		{http.MethodGet, "/config/versions/3/restore", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "OPTIONS, POST"},
+		{http.MethodPut, "/config/versions/3", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			body := wantError(t, serve(t, api, request{method: tc.method, path: tc.path}), tc.status, tc.code)
+			rec := serve(t, api, request{method: tc.method, path: tc.path})
+			if got := rec.Header().Get("Allow"); got != tc.allow {
+				t.Errorf("Allow = %q, want %q", got, tc.allow)
+			}
+			body := wantError(t, rec, tc.status, tc.code)
 			if !strings.Contains(body.Error.Message, tc.path) {
 				t.Fatalf("message %q does not name the path", body.Error.Message)
+			}
+		})
+	}
+	for _, path := range []string{"/health", "/config", "/config/history", "/config/versions/2", "/config/versions/2/restore", "/audit"} {
+		t.Run("OPTIONS "+path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			api.ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, path, nil))
+			if rec.Code != http.StatusNoContent || rec.Header().Get("Allow") == "" || rec.Body.Len() != 0 {
+				t.Fatalf("status %d Allow %q body %q", rec.Code, rec.Header().Get("Allow"), rec.Body)
 			}
 		})
 	}
