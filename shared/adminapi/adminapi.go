@@ -6,6 +6,7 @@ package adminapi
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
+	"github.com/omnibridge/omnibridge/shared/strictjson"
 )
 
 // Store is what the admin API needs from storage.
@@ -24,6 +26,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	GetConfig(ctx context.Context) (dynamo.VersionedConfig, error)
 	PutConfig(ctx context.Context, doc config.Document, expected int64, by string) (int64, error)
+	RestoreConfig(ctx context.Context, doc config.Document, expected int64, by string, from int64) (int64, error)
 	ConfigVersion(ctx context.Context, version int64) (dynamo.VersionedConfig, error)
 	ConfigHistory(ctx context.Context, limit int) ([]dynamo.ConfigVersionInfo, error)
 	QueryAudit(ctx context.Context, q audit.Query) (audit.Page, error)
@@ -73,6 +76,7 @@ func New(store Store, opts Options) *API {
 	a.mux.HandleFunc("PUT /config", a.putConfig)
 	a.mux.HandleFunc("GET /config/history", a.history)
 	a.mux.HandleFunc("GET /config/versions/{version}", a.version)
+	a.mux.HandleFunc("POST /config/versions/{version}/restore", a.restore)
 	a.mux.HandleFunc("GET /audit", a.audit)
 	if opts.Simulator != nil {
 		a.mux.HandleFunc("POST /simulate", a.simulate)
@@ -128,13 +132,28 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, status, rep)
 }
 
-// ConfigResponse is the body of GET and PUT /config.
+// ConfigResponse is the body of GET and PUT /config, GET /config/versions/{n} and its restore.
+// PUT /config takes it back as it came (see readConfigBody): everything but Document is
+// read-only and ignored there.
 type ConfigResponse struct {
-	Version   int64            `json:"version"`
-	UpdatedAt time.Time        `json:"updatedAt"`
-	UpdatedBy string           `json:"updatedBy,omitempty"`
-	Document  *config.Document `json:"document,omitempty"`
-	Warnings  []apperr.Problem `json:"warnings,omitempty"`
+	Version   int64     `json:"version"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	UpdatedBy string    `json:"updatedBy,omitempty"`
+	// RollbackOf is the version this one restored, when it was a rollback.
+	RollbackOf int64            `json:"rollbackOf,omitempty"`
+	Document   *config.Document `json:"document,omitempty"`
+	Warnings   []apperr.Problem `json:"warnings,omitempty"`
+}
+
+// configEnvelope is a ConfigResponse as PUT /config reads it: the document, and the read-only
+// fields accepted whatever they hold, so that the body of a GET can be edited and sent back.
+type configEnvelope struct {
+	Version    json.RawMessage `json:"version"`
+	UpdatedAt  json.RawMessage `json:"updatedAt"`
+	UpdatedBy  json.RawMessage `json:"updatedBy"`
+	RollbackOf json.RawMessage `json:"rollbackOf"`
+	Warnings   json.RawMessage `json:"warnings"`
+	Document   json.RawMessage `json:"document"`
 }
 
 func (a *API) getConfig(w http.ResponseWriter, r *http.Request) {
@@ -144,16 +163,56 @@ func (a *API) getConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(cur.Version))
-	httpjson.Write(w, http.StatusOK, ConfigResponse{Version: cur.Version, UpdatedAt: cur.UpdatedAt, UpdatedBy: cur.UpdatedBy, Document: &cur.Document})
+	httpjson.Write(w, http.StatusOK, configResponse(cur))
+}
+
+func configResponse(v dynamo.VersionedConfig) ConfigResponse {
+	return ConfigResponse{Version: v.Version, UpdatedAt: v.UpdatedAt, UpdatedBy: v.UpdatedBy, RollbackOf: v.RollbackOf, Document: &v.Document}
+}
+
+// ifMatch reads the required If-Match header of a write.
+func ifMatch(r *http.Request) (int64, error) {
+	h := r.Header.Get("If-Match")
+	if h == "" {
+		return 0, apperr.New(httpjson.PreconditionRequired, `If-Match is required: send the ETag from GET /config, or "0" to create the first document`)
+	}
+	return parseETag(h)
+}
+
+// readConfigBody reads PUT /config's body: a bare document, or a GET /config (or
+// /config/versions/{n}) response with its document edited. A body whose top level has a
+// "document" member is the latter; its problems are reported under $.document.
+func readConfigBody(body []byte) (config.Document, error) {
+	tree, _, err := strictjson.Tree(body)
+	obj, _ := tree.(map[string]any)
+	if _, enveloped := obj["document"]; err != nil || !enveloped {
+		return config.Parse(body)
+	}
+	var env configEnvelope
+	if err := strictjson.Decode(body, &env, "config envelope"); err != nil {
+		return config.Document{}, err
+	}
+	doc, err := config.Parse(env.Document)
+	if err != nil {
+		return doc, prefixProblems(err, "$.document")
+	}
+	return doc, nil
+}
+
+// check runs the semantic validator; problems reject doc, warnings are returned.
+func (a *API) check(doc config.Document) ([]apperr.Problem, error) {
+	if a.opts.Validate == nil {
+		return nil, nil
+	}
+	problems, warnings := a.opts.Validate(doc)
+	if len(problems) > 0 {
+		return nil, apperr.Invalidf(problems, "document has %d problem(s)", len(problems))
+	}
+	return warnings, nil
 }
 
 func (a *API) putConfig(w http.ResponseWriter, r *http.Request) {
-	ifMatch := r.Header.Get("If-Match")
-	if ifMatch == "" {
-		a.fail(w, r, apperr.New(httpjson.PreconditionRequired, `If-Match is required: send the ETag from GET /config, or "0" to create the first document`))
-		return
-	}
-	expected, err := parseETag(ifMatch)
+	expected, err := ifMatch(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -163,19 +222,15 @@ func (a *API) putConfig(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	doc, err := config.Parse(body)
+	doc, err := readConfigBody(body)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	var warnings []apperr.Problem
-	if a.opts.Validate != nil {
-		var problems []apperr.Problem
-		problems, warnings = a.opts.Validate(doc)
-		if len(problems) > 0 {
-			a.fail(w, r, apperr.Invalidf(problems, "document has %d problem(s)", len(problems)))
-			return
-		}
+	warnings, err := a.check(doc)
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
 	by := a.caller(r)
 	version, err := a.store.PutConfig(r.Context(), doc, expected, by)
@@ -203,17 +258,61 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) version(w http.ResponseWriter, r *http.Request) {
-	v, err := strconv.ParseInt(r.PathValue("version"), 10, 64)
-	if err != nil || v < 1 {
-		a.fail(w, r, apperr.Invalidf([]apperr.Problem{{Path: "version", Message: "must be a positive whole number"}}, "bad version"))
-		return
-	}
-	old, err := a.store.ConfigVersion(r.Context(), v)
+	old, err := a.storedVersion(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, ConfigResponse{Version: old.Version, UpdatedAt: old.UpdatedAt, UpdatedBy: old.UpdatedBy, Document: &old.Document})
+	httpjson.Write(w, http.StatusOK, configResponse(old))
+}
+
+// storedVersion reads the version named by the request path.
+func (a *API) storedVersion(r *http.Request) (dynamo.VersionedConfig, error) {
+	v, err := strconv.ParseInt(r.PathValue("version"), 10, 64)
+	if err != nil || v < 1 {
+		return dynamo.VersionedConfig{}, apperr.Invalidf([]apperr.Problem{{Path: "version", Message: "must be a positive whole number"}}, "bad version")
+	}
+	return a.store.ConfigVersion(r.Context(), v)
+}
+
+// restore saves an earlier version's document as the next version, recorded in the history as a
+// rollback of it. The document is validated again: the rules of today apply to what is saved
+// today.
+func (a *API) restore(w http.ResponseWriter, r *http.Request) {
+	expected, err := ifMatch(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	old, err := a.storedVersion(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	raw, err := json.Marshal(old.Document)
+	if err != nil {
+		a.fail(w, r, apperr.Wrap(apperr.Internal, err, "encode version %d", old.Version))
+		return
+	}
+	doc, err := config.Parse(raw)
+	if err != nil {
+		a.fail(w, r, apperr.Invalidf(apperr.ProblemsOf(err), "version %d no longer passes validation; edit it and PUT it instead", old.Version))
+		return
+	}
+	warnings, err := a.check(doc)
+	if err != nil {
+		a.fail(w, r, apperr.Invalidf(apperr.ProblemsOf(err), "version %d no longer passes validation; edit it and PUT it instead", old.Version))
+		return
+	}
+	by := a.caller(r)
+	version, err := a.store.RestoreConfig(r.Context(), doc, expected, by, old.Version)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.opts.Logger.InfoContext(r.Context(), "config restored", "version", version, "rollbackOf", old.Version, "by", by)
+	w.Header().Set("ETag", etag(version))
+	httpjson.Write(w, http.StatusOK, ConfigResponse{Version: version, UpdatedAt: time.Now().UTC(), UpdatedBy: by, RollbackOf: old.Version, Warnings: warnings})
 }
 
 func (a *API) audit(w http.ResponseWriter, r *http.Request) {

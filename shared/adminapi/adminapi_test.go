@@ -554,6 +554,7 @@ type fakeStore struct {
 	ping          func(ctx context.Context) error
 	getConfig     func(ctx context.Context) (dynamo.VersionedConfig, error)
 	putConfig     func(ctx context.Context, doc config.Document, expected int64, by string) (int64, error)
+	restoreConfig func(ctx context.Context, doc config.Document, expected int64, by string, from int64) (int64, error)
 	configVersion func(ctx context.Context, version int64) (dynamo.VersionedConfig, error)
 	configHistory func(ctx context.Context, limit int) ([]dynamo.ConfigVersionInfo, error)
 	queryAudit    func(ctx context.Context, q audit.Query) (audit.Page, error)
@@ -562,6 +563,13 @@ type fakeStore struct {
 var _ adminapi.Store = (*fakeStore)(nil)
 
 var errUnexpected = errors.New("fakeStore: unexpected call")
+
+func (f *fakeStore) RestoreConfig(ctx context.Context, doc config.Document, expected int64, by string, from int64) (int64, error) {
+	if f.restoreConfig == nil {
+		return 0, errUnexpected
+	}
+	return f.restoreConfig(ctx, doc, expected, by, from)
+}
 
 func (f *fakeStore) Ping(ctx context.Context) error {
 	if f.ping == nil {
@@ -603,4 +611,150 @@ func (f *fakeStore) QueryAudit(ctx context.Context, q audit.Query) (audit.Page, 
 		return audit.Page{}, errUnexpected
 	}
 	return f.queryAudit(ctx, q)
+}
+
+// TestConfigRoundTrip is the natural edit: GET /config, change the document, PUT the whole
+// response back with its ETag. Earlier versions come back the same way, or by restore.
+func TestConfigRoundTrip(t *testing.T) {
+	store := dynamotest.NewStore(t)
+	api := adminapi.New(store, adminapi.Options{})
+	wantStatus(t, serve(t, api, jsonPut("/config", `"0"`, string(sampleDoc(t)))), http.StatusOK)
+
+	// get returns GET path's body as a generic tree, and its ETag.
+	get := func(t *testing.T, path string) (map[string]any, string) {
+		t.Helper()
+		rec := serve(t, api, request{method: http.MethodGet, path: path})
+		wantStatus(t, rec, http.StatusOK)
+		return decode[map[string]any](t, rec), rec.Header().Get("ETag")
+	}
+	put := func(t *testing.T, ifMatch string, body any) *httptest.ResponseRecorder {
+		t.Helper()
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return serve(t, api, jsonPut("/config", ifMatch, string(b)))
+	}
+	current := func(t *testing.T) adminapi.ConfigResponse {
+		t.Helper()
+		return decode[adminapi.ConfigResponse](t, serve(t, api, request{method: http.MethodGet, path: "/config"}))
+	}
+
+	// The subtests run in order against one table.
+	t.Run("the GET body, edited, PUT back with its ETag", func(t *testing.T) {
+		env, tag := get(t, "/config")
+		env["document"].(map[string]any)["rules"].([]any)[0].(map[string]any)["name"] = "Lunch, edited"
+		rec := put(t, tag, env)
+		wantStatus(t, rec, http.StatusOK)
+		if rec.Header().Get("ETag") != `"2"` || current(t).Document.Rules[0].Name != "Lunch, edited" {
+			t.Fatalf("ETag %s, current %+v", rec.Header().Get("ETag"), current(t))
+		}
+	})
+	t.Run("the GET body unchanged is saved as the next version", func(t *testing.T) {
+		env, tag := get(t, "/config")
+		wantStatus(t, put(t, tag, env), http.StatusOK)
+		if v := current(t).Version; v != 3 {
+			t.Fatalf("version %d, want 3", v)
+		}
+	})
+	t.Run("read-only fields are ignored, whatever they say", func(t *testing.T) {
+		env, tag := get(t, "/config")
+		env["version"], env["updatedBy"], env["updatedAt"], env["rollbackOf"] = 99, "someone else", "yesterday", 1
+		env["warnings"] = []any{map[string]any{"path": "$", "message": "old"}}
+		wantStatus(t, put(t, tag, env), http.StatusOK)
+		if got := current(t); got.Version != 4 || got.UpdatedBy != "local" || got.RollbackOf != 0 {
+			t.Fatalf("current %+v", got)
+		}
+	})
+	t.Run("the ETag still decides: a stale one is 409", func(t *testing.T) {
+		env, _ := get(t, "/config")
+		wantError(t, put(t, `"1"`, env), http.StatusConflict, apperr.Conflict)
+	})
+	t.Run("problems in an enveloped document are reported under $.document", func(t *testing.T) {
+		env, tag := get(t, "/config")
+		env["document"].(map[string]any)["rules"].([]any)[0].(map[string]any)["destination"] = "email"
+		env["colour"] = "blue"
+		wantError(t, put(t, tag, env), http.StatusBadRequest, apperr.Invalid, "$.colour")
+		delete(env, "colour")
+		wantError(t, put(t, tag, env), http.StatusBadRequest, apperr.Invalid, "$.document.rules[0].destination")
+	})
+	t.Run("a null document is 400", func(t *testing.T) {
+		_, tag := get(t, "/config")
+		wantError(t, put(t, tag, map[string]any{"version": 4, "document": nil}), http.StatusBadRequest, apperr.Invalid, "$.document")
+	})
+	t.Run("duplicate keys are 400 naming the path, in either form", func(t *testing.T) {
+		_, tag := get(t, "/config")
+		body := wantError(t, serve(t, api, jsonPut("/config", tag, `{"schemaVersion": 1, "settings": {"echoWindowSeconds": 30, "echoWindowSeconds": 5}}`)),
+			http.StatusBadRequest, apperr.Invalid, "$.settings.echoWindowSeconds")
+		if body.Error.Problems[0].Message != "duplicate key" {
+			t.Errorf("problem %+v", body.Error.Problems[0])
+		}
+		wantError(t, serve(t, api, jsonPut("/config", tag, `{"version": 4, "document": {"schemaVersion": 1, "schemaVersion": 1}}`)),
+			http.StatusBadRequest, apperr.Invalid, "$.document.schemaVersion")
+	})
+	t.Run("0 for a 1-N setting is 400, not the default", func(t *testing.T) {
+		_, tag := get(t, "/config")
+		wantError(t, serve(t, api, jsonPut("/config", tag, `{"schemaVersion": 1, "settings": {"echoWindowSeconds": 0}}`)),
+			http.StatusBadRequest, apperr.Invalid, "$.settings.echoWindowSeconds")
+	})
+	t.Run("an earlier version's body PUT back with the current ETag", func(t *testing.T) {
+		env, _ := get(t, "/config/versions/1")
+		_, tag := get(t, "/config")
+		wantStatus(t, put(t, tag, env), http.StatusOK)
+		if got := current(t); got.Version != 5 || got.Document.Rules[0].Name == "Lunch, edited" {
+			t.Fatalf("current %+v", got)
+		}
+	})
+
+	restore := func(path, ifMatch string) request {
+		r := request{method: http.MethodPost, path: path, header: map[string]string{}}
+		if ifMatch != "" {
+			r.header["If-Match"] = ifMatch
+		}
+		return r
+	}
+	t.Run("restore needs If-Match", func(t *testing.T) {
+		wantError(t, serve(t, api, restore("/config/versions/2/restore", "")), http.StatusPreconditionRequired, httpjson.PreconditionRequired)
+	})
+	t.Run("restore with a stale ETag is 409", func(t *testing.T) {
+		wantError(t, serve(t, api, restore("/config/versions/2/restore", `"4"`)), http.StatusConflict, apperr.Conflict)
+	})
+	t.Run("a missing version is 404 naming it", func(t *testing.T) {
+		for _, path := range []string{"/config/versions/99", "/config/versions/99/restore"} {
+			req := restore(path, `"5"`)
+			if !strings.HasSuffix(path, "restore") {
+				req.method = http.MethodGet
+			}
+			body := wantError(t, serve(t, api, req), http.StatusNotFound, apperr.NotFound)
+			if body.Error.Message != "version 99 does not exist" {
+				t.Errorf("%s: message %q", path, body.Error.Message)
+			}
+		}
+	})
+	t.Run("restore saves the old document as the next version, a rollback in history", func(t *testing.T) {
+		rec := serve(t, api, restore("/config/versions/2/restore", `"5"`))
+		wantStatus(t, rec, http.StatusOK)
+		got := decode[adminapi.ConfigResponse](t, rec)
+		if got.Version != 6 || got.RollbackOf != 2 || rec.Header().Get("ETag") != `"6"` {
+			t.Fatalf("restore = %+v, ETag %s", got, rec.Header().Get("ETag"))
+		}
+		v2 := decode[adminapi.ConfigResponse](t, serve(t, api, request{method: http.MethodGet, path: "/config/versions/2"}))
+		if cur := current(t); cur.RollbackOf != 2 || !reflect.DeepEqual(cur.Document, v2.Document) {
+			t.Fatalf("current %+v, want version 2's document", cur)
+		}
+		hist := decode[struct{ Versions []dynamo.ConfigVersionInfo }](t, serve(t, api, request{method: http.MethodGet, path: "/config/history?limit=2"}))
+		if len(hist.Versions) != 2 || hist.Versions[0].Version != 6 || hist.Versions[0].RollbackOf != 2 || hist.Versions[1].RollbackOf != 0 {
+			t.Fatalf("history %+v", hist.Versions)
+		}
+	})
+	t.Run("a restored version's body round-trips too", func(t *testing.T) {
+		env, tag := get(t, "/config")
+		if env["rollbackOf"] != 2.0 {
+			t.Fatalf("GET /config rollbackOf = %v", env["rollbackOf"])
+		}
+		wantStatus(t, put(t, tag, env), http.StatusOK)
+		if cur := current(t); cur.Version != 7 || cur.RollbackOf != 0 {
+			t.Fatalf("current %+v: an edit after a rollback is an ordinary save", cur)
+		}
+	})
 }
