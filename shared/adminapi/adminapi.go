@@ -7,8 +7,12 @@ package adminapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -244,6 +248,10 @@ func (a *API) putConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) history(w http.ResponseWriter, r *http.Request) {
+	if problems := queryProblems(r.URL.Query(), []string{"limit"}); len(problems) > 0 {
+		a.fail(w, r, apperr.Invalidf(problems, "bad history query"))
+		return
+	}
 	limit, err := intParam(r, "limit", 20)
 	if err != nil {
 		a.fail(w, r, err)
@@ -315,9 +323,12 @@ func (a *API) restore(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, ConfigResponse{Version: version, UpdatedAt: time.Now().UTC(), UpdatedBy: by, RollbackOf: old.Version, Warnings: warnings})
 }
 
+// auditParams are the query parameters GET /audit takes.
+var auditParams = []string{"subject", "since", "until", "limit", "pageToken"}
+
 func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var problems []apperr.Problem
+	problems := queryProblems(q, auditParams)
 	subject, err := audit.ParseSubject(q.Get("subject"))
 	if err != nil {
 		problems = append(problems, apperr.Problem{Path: "subject", Message: err.Error()})
@@ -329,6 +340,10 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	until, err := timeParam(q.Get("until"))
 	if err != nil {
 		problems = append(problems, apperr.Problem{Path: "until", Message: apperr.MessageOf(err)})
+	}
+	if !since.IsZero() && !until.IsZero() && since.After(until) {
+		problems = append(problems, apperr.Problem{Path: "since", Message: fmt.Sprintf("must not be after until (%s is after %s)",
+			since.Format(time.RFC3339), until.Format(time.RFC3339))})
 	}
 	limit, err := intParam(r, "limit", audit.DefaultLimit)
 	if err != nil {
@@ -344,6 +359,22 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpjson.Write(w, http.StatusOK, page)
+}
+
+// queryProblems reports query parameters not in allowed, and allowed ones given more than once:
+// a misspelt filter must not silently widen the query.
+func queryProblems(q url.Values, allowed []string) []apperr.Problem {
+	var problems []apperr.Problem
+	names := slices.Sorted(maps.Keys(q))
+	for _, name := range names {
+		switch {
+		case !slices.Contains(allowed, name):
+			problems = append(problems, apperr.Problem{Path: name, Message: "unknown query parameter (known: " + strings.Join(allowed, ", ") + ")"})
+		case len(q[name]) > 1:
+			problems = append(problems, apperr.Problem{Path: name, Message: fmt.Sprintf("is given %d times; give it once", len(q[name]))})
+		}
+	}
+	return problems
 }
 
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }

@@ -35,5 +35,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // sortableTime renders t in UTC with fixed width, so string order equals time order.
 func sortableTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+	return t.UTC().Format(sortableLayout)
 }
+
+// sortableLayout is sortableTime's fixed-width layout.
+const sortableLayout = "2006-01-02T15:04:05.000000000Z"
