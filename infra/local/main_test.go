@@ -332,7 +332,7 @@ func TestInvokeEventFunctions(t *testing.T) {
 		{
 			name: "sweep with nothing due", function: "presence-sweep",
 			event:  "presence-sweep/scheduled.json",
-			stdout: []string{`"Due": 0`},
+			stdout: []string{`"due": 0`},
 		},
 		{
 			name: "session poll with nobody logged in reads the relevant users' sessions and presence", function: "session-poll",

@@ -826,6 +826,7 @@ type scenarioRunner struct {
 	// events played by the console; seenRequests and shownPlatform what the timeline listed.
 	seenRecords, seenPlatform, seenRequests, shownPlatform int
 	printed                                                map[string]bool // audit entries already shown
+	echoed                                                 map[string]bool // command ids whose echo was shown
 	consoleSeq                                             int
 }
 
@@ -849,7 +850,7 @@ func runScenario(ctx context.Context, sc *scenario, opts scenarioOptions, out io
 		sc: sc, st: st, clock: clock, out: out, opts: opts,
 		agents: map[string]*scenarioAgent{}, bySF: map[string]*scenarioAgent{}, byConnect: map[string]*scenarioAgent{},
 		connectStat: map[string]string{}, sfStatus: map[string]string{}, sfStatusID: map[string]string{},
-		contacts: map[string]string{}, contactName: map[string]string{}, printed: map[string]bool{},
+		contacts: map[string]string{}, contactName: map[string]string{}, printed: map[string]bool{}, echoed: map[string]bool{},
 		presenceStatusID: map[string]string{},
 	}
 	if err := r.setup(ctx); err != nil {
@@ -860,6 +861,9 @@ func runScenario(ctx context.Context, sc *scenario, opts scenarioOptions, out io
 		if err := r.play(ctx, step); err != nil {
 			return fmt.Errorf("steps[%d] at %s: %w", step.Index, step.Clock, err)
 		}
+	}
+	if err := r.summary(ctx); err != nil {
+		return err
 	}
 	if opts.inspect != nil {
 		opts.inspect(st)
@@ -1507,6 +1511,15 @@ func (r *scenarioRunner) printDecision(e audit.Entry) {
 		r.printSessionDecision(e)
 		return
 	}
+	if m := echoOf.FindStringSubmatch(e.Message); e.Outcome == string(presence.OutcomeEcho) && m != nil {
+		r.echoed[m[1]] = true
+	}
+	if id, _ := e.Details["commandId"].(string); e.Outcome == string(presence.OutcomeAcknowledged) && r.echoed[id] && !r.opts.explain {
+		// The console's echo already confirmed the command and settled it; its acknowledgement
+		// arriving after is the normal order of things, not an anomaly.
+		r.line("decision", "acknowledged: command %s applied, as its echo already showed (routine; nothing to do)", short(id))
+		return
+	}
 	msg := shortIDs(e.Message)
 	availability := e.Details["eventKind"] == string(presence.KindAvailability)
 	if availability && !r.opts.explain {
@@ -1570,6 +1583,9 @@ func (r *scenarioRunner) printDecision(e audit.Entry) {
 		r.more("%s", text)
 	}
 }
+
+// echoOf finds the command an echo's explanation names.
+var echoOf = regexp.MustCompile(`Echo of command ([0-9a-f]{32})`)
 
 // longID matches the 32-hex-digit command ids, shortened in the timeline.
 var longID = regexp.MustCompile(`\b([0-9a-f]{8})[0-9a-f]{24}\b`)

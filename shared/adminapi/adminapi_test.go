@@ -275,7 +275,7 @@ func TestConfigLifecycle(t *testing.T) {
 		rec := serve(t, api, request{method: http.MethodGet, path: "/config/versions/1"})
 		wantStatus(t, rec, http.StatusOK)
 		got := decode[adminapi.ConfigResponse](t, rec)
-		if got.Version != 1 || got.Document == nil || len(got.Document.Rules) != 2 {
+		if got.Version != 1 || got.Document == nil || len(got.Document.Rules) != 3 {
 			t.Fatalf("version 1 = %+v", got)
 		}
 	})
