@@ -732,8 +732,21 @@ func sequentialIDs() func() string {
 
 // scenarioCommand runs `scenario [--config FILE] [--seed FILE] [--explain] <file>`.
 func scenarioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	scenarioUsage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: scenario <file> [--explain] [--config FILE] [--seed FILE]\n"+
+			"Plays a scripted day (infra/local/scenarios/*.json) on a fresh embedded stack and prints the timeline, then each agent's final state.\n"+
+			"  --explain       print each decision's whole explanation, not just its first sentence\n"+
+			"  --config FILE   config document to seed (default: the embedded infra/local/config.sample.json)\n"+
+			"  --seed FILE     simulator seed file (default: the embedded infra/local/seed.json)\n"+
+			"example: go run ./infra/local scenario infra/local/scenarios/presence-day.json")
+	}
+	if len(args) > 0 && isHelp(args[0]) {
+		scenarioUsage(stdout)
+		return nil
+	}
 	fs := flag.NewFlagSet("scenario", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {}
 	configFile := fs.String("config", "", "config document to seed (default: the embedded infra/local/config.sample.json)")
 	seedFile := fs.String("seed", "", "simulator seed file (default: the embedded infra/local/seed.json)")
 	explain := fs.Bool("explain", false, "print each decision's whole explanation, not just its first sentence")
@@ -743,7 +756,7 @@ func scenarioCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		file, args = args[0], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return helpIsNoError(err, stdout, stderr, scenarioUsage)
 	}
 	if file == "" && fs.NArg() > 0 {
 		file = fs.Arg(0)
