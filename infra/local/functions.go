@@ -137,6 +137,32 @@ func mux(ctx context.Context, d *runtime.Deps) (*http.ServeMux, []string, error)
 	return m, served, nil
 }
 
+// signLocal sets the X-Omnibridge-Signature header of an API Gateway request event to the
+// signature of its body under the local webhook secret at t, for hand-made webhook events.
+func signLocal(raw []byte, t time.Time) ([]byte, error) {
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("event is not an API Gateway HTTP API (v2) request: %w", err)
+	}
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			return nil, fmt.Errorf("body is not base64 although isBase64Encoded is set: %w", err)
+		}
+	}
+	if ev.Headers == nil {
+		ev.Headers = map[string]string{}
+	}
+	for k := range ev.Headers {
+		if strings.EqualFold(k, webhook.SignatureHeader) {
+			delete(ev.Headers, k)
+		}
+	}
+	ev.Headers[strings.ToLower(webhook.SignatureHeader)] = webhook.Sign([]byte(webhook.LocalSecret), t, body)
+	return json.Marshal(ev)
+}
+
 // resignLocal lets the signed samples in events/salesforce-webhook be replayed at any time: a
 // request whose signature is valid under the local webhook secret gets a fresh one for the
 // current time, since its own timestamp has long left the five-minute window. A request signed

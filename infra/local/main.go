@@ -1,11 +1,12 @@
 // Command local runs Omnibridge on one machine, with no AWS account: an embedded DynamoDB, the
 // table created, the config seeded, and every HTTP function served on one address.
 //
-//	go run ./infra/local [-addr 127.0.0.1:8080] [--config FILE]
-//	go run ./infra/local invoke <function> --event <file>
-//	go run ./infra/local scenario <file>
+//	go run ./infra/local [-addr 127.0.0.1:8080] [--config FILE] [--seed FILE]
+//	go run ./infra/local invoke <function> --event <file> [--sign]
+//	go run ./infra/local scenario <file> [--explain]
+//	go run ./infra/local -h
 //
-// invoke runs one function's real Lambda handler on an event file against the same embedded
+// invoke runs one function's real Lambda handler on an event file against a fresh embedded
 // stack, like `sam local invoke -e`, and prints the handler's response JSON on stdout.
 //
 // scenario plays a scripted day (infra/local/scenarios/presence-day.json, session-day.json)
@@ -24,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -37,22 +39,81 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "invoke" {
-		return invoke(ctx, args[1:], stdout, stderr)
+// usage is the tool's help: each command with its flags and an example.
+const usage = `Usage: go run ./infra/local [command] [flags]
+
+Omnibridge on one machine, with no AWS account: an embedded DynamoDB, the Salesforce and Amazon
+Connect simulators, and the real Lambda handlers.
+
+Commands:
+  (none)    serve the local stack: every HTTP function on one address until Ctrl-C
+              flags: -addr HOST:PORT (default 127.0.0.1:8080), --config FILE, --seed FILE
+              example: go run ./infra/local -addr 127.0.0.1:9090
+  invoke    run one function's real Lambda handler once on an event file, on a fresh embedded
+            stack of its own (nothing is shared with a running stack or an earlier invoke)
+              usage: invoke <function> --event FILE [--sign] [--config FILE] [--seed FILE]
+              functions: %s
+              --sign signs a salesforce-webhook event's body with the local webhook secret
+              example: go run ./infra/local invoke agent-events --event events/agent-events/login.json
+  scenario  play a scripted day through the simulators and the real handlers, printing a
+            timeline and a summary per agent
+              usage: scenario <file> [--explain] [--config FILE] [--seed FILE]
+              example: go run ./infra/local scenario infra/local/scenarios/presence-day.json
+  help      print this help (also -h)
+
+Run "go run ./infra/local <command> -h" for a command's flags.
+`
+
+func printUsage(w io.Writer) { fmt.Fprintf(w, usage, functionNames()) }
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
 	}
-	if len(args) > 0 && args[0] == "scenario" {
-		return scenarioCommand(ctx, args[1:], stdout, stderr)
+	return false
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch cmd := args[0]; {
+		case isHelp(cmd):
+			printUsage(stdout)
+			return nil
+		case cmd == "invoke":
+			return invoke(ctx, args[1:], stdout, stderr)
+		case cmd == "scenario":
+			return scenarioCommand(ctx, args[1:], stdout, stderr)
+		case !strings.HasPrefix(cmd, "-"):
+			return fmt.Errorf("unknown command %q: want invoke, scenario or help, or flags for the stack (see -h)", cmd)
+		}
 	}
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {}
 	addr := fs.String("addr", "127.0.0.1:8080", "address to serve the HTTP functions on")
 	configFile := fs.String("config", "", "config document to seed (default: the embedded infra/local/config.sample.json)")
 	seedFile := fs.String("seed", "", "simulator seed: Salesforce records and Connect users/statuses (default: the embedded infra/local/seed.json)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return helpIsNoError(err, stdout, stderr, printUsage)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: the stack takes only flags (see -h)", fs.Arg(0))
 	}
 	return serve(ctx, *addr, stackOptions{configFile: *configFile, seedFile: *seedFile, logOut: stderr}, stdout, nil)
+}
+
+// helpIsNoError turns a flag set's -h into the help on stdout and success; other parse errors
+// (which the flag package has printed) get the help on stderr and stay errors. Flag sets leave
+// their Usage empty so that the help is printed once, here.
+func helpIsNoError(err error, stdout, stderr io.Writer, help func(io.Writer)) error {
+	if errors.Is(err, flag.ErrHelp) {
+		help(stdout)
+		return nil
+	}
+	help(stderr)
+	return err
 }
 
 // serve runs the stack until ctx ends. ready, if set, receives the bound address.
@@ -101,8 +162,16 @@ func serve(ctx context.Context, addr string, opts stackOptions, stdout io.Writer
 // invoke prints the handler's response JSON on stdout and, on stderr, every call the function
 // made to the simulators.
 func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	invokeUsage := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: invoke <function> --event FILE [--sign] [--config FILE] [--seed FILE]\nfunctions: %s\n"+
+			"Each invoke starts a fresh embedded stack, seeded as `make run` is, and stops it afterwards.\n", functionNames())
+	}
 	if len(args) == 0 {
 		return fmt.Errorf("usage: invoke <function> --event <file> (functions: %s)", functionNames())
+	}
+	if isHelp(args[0]) {
+		invokeUsage(stdout)
+		return nil
 	}
 	name := args[0]
 	f, ok := functions[name]
@@ -110,11 +179,17 @@ func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("unknown function %q (functions: %s)", name, functionNames())
 	}
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
 	eventFile := fs.String("event", "", "event JSON file")
+	sign := fs.Bool("sign", false, "sign the event's body with the local webhook secret at the current time (salesforce-webhook)")
 	configFile := fs.String("config", "", "config document to seed")
 	seedFile := fs.String("seed", "", "simulator seed file")
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return helpIsNoError(err, stdout, stderr, invokeUsage)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("invoke %s: unexpected argument %q", name, fs.Arg(0))
 	}
 	if *eventFile == "" {
 		return fmt.Errorf("invoke %s: --event <file> is required", name)
@@ -125,6 +200,14 @@ func invoke(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if !json.Valid(raw) {
 		return fmt.Errorf("invoke %s: event file %s is not valid JSON", name, *eventFile)
+	}
+	if *sign {
+		if name != "salesforce-webhook" {
+			return fmt.Errorf("invoke %s: --sign is for salesforce-webhook events", name)
+		}
+		if raw, err = signLocal(raw, time.Now()); err != nil {
+			return fmt.Errorf("invoke %s: --sign: %w", name, err)
+		}
 	}
 	st, err := startStack(ctx, stackOptions{configFile: *configFile, seedFile: *seedFile, logOut: io.Discard})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -104,6 +105,62 @@ func TestServe(t *testing.T) {
 	t.Run("stale If-Match is 409", func(t *testing.T) {
 		if status, _, body := put(t, `"1"`, sample); status != http.StatusConflict {
 			t.Fatalf("%d %s", status, body)
+		}
+	})
+	t.Run("the README's GET | PUT one-liner answers 200 and bumps the version", func(t *testing.T) {
+		for _, tool := range []string{"sh", "curl", "jq", "sed"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				t.Skipf("%s is not installed: %v", tool, err)
+			}
+		}
+		readme, err := os.ReadFile("../../README.md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var line string
+		for _, l := range strings.Split(string(readme), "\n") {
+			if strings.HasPrefix(l, "curl -s -D /tmp/ob.h localhost:8080/config |") {
+				line = l
+			}
+		}
+		if line == "" {
+			t.Fatal("the README has no GET | PUT one-liner")
+		}
+		dir := t.TempDir()
+		line = strings.ReplaceAll(line, "localhost:8080", strings.TrimPrefix(base, "http://"))
+		line = strings.ReplaceAll(line, "/tmp/ob.", dir+"/ob.")
+		out, err := exec.Command("sh", "-c", line).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if !strings.HasPrefix(string(out), "HTTP/1.1 200 OK") || !strings.Contains(string(out), `"version":3`) {
+			t.Fatalf("the one-liner answered:\n%s", out)
+		}
+		status, h, body := call(t, http.MethodGet, "/config", nil, "")
+		var got adminapi.ConfigResponse
+		if status != http.StatusOK || h.Get("ETag") != `"3"` || json.Unmarshal(body, &got) != nil || got.Document.Settings.EchoWindowSeconds != 45 {
+			t.Fatalf("after the one-liner: %d ETag %q %s", status, h.Get("ETag"), body)
+		}
+	})
+	t.Run("restore brings version 1 back as version 4, a rollback in history", func(t *testing.T) {
+		status, h, body := call(t, http.MethodPost, "/config/versions/1/restore", map[string]string{"If-Match": `"3"`}, "")
+		if status != http.StatusOK || h.Get("ETag") != `"4"` {
+			t.Fatalf("%d ETag %q %s", status, h.Get("ETag"), body)
+		}
+		_, _, body = call(t, http.MethodGet, "/config/history?limit=1", nil, "")
+		if !strings.Contains(string(body), `"version":4`) || !strings.Contains(string(body), `"rollbackOf":1`) {
+			t.Fatalf("history %s", body)
+		}
+	})
+	t.Run("OPTIONS through the local stack is 204 with Allow", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodOptions, base+"/config", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS, PUT" {
+			t.Fatalf("%d Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
 		}
 	})
 	for _, path := range []string{"/nope", "/config/versions/1/x", "/"} {
@@ -275,7 +332,7 @@ func TestInvokeEventFunctions(t *testing.T) {
 		{
 			name: "sweep with nothing due", function: "presence-sweep",
 			event:  "presence-sweep/scheduled.json",
-			stdout: []string{`"Due": 0`},
+			stdout: []string{`"due": 0`},
 		},
 		{
 			name: "session poll with nobody logged in reads the relevant users' sessions and presence", function: "session-poll",

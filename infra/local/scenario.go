@@ -732,8 +732,21 @@ func sequentialIDs() func() string {
 
 // scenarioCommand runs `scenario [--config FILE] [--seed FILE] [--explain] <file>`.
 func scenarioCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	scenarioUsage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: scenario <file> [--explain] [--config FILE] [--seed FILE]\n"+
+			"Plays a scripted day (infra/local/scenarios/*.json) on a fresh embedded stack and prints the timeline, then each agent's final state.\n"+
+			"  --explain       print each decision's whole explanation, not just its first sentence\n"+
+			"  --config FILE   config document to seed (default: the embedded infra/local/config.sample.json)\n"+
+			"  --seed FILE     simulator seed file (default: the embedded infra/local/seed.json)\n"+
+			"example: go run ./infra/local scenario infra/local/scenarios/presence-day.json")
+	}
+	if len(args) > 0 && isHelp(args[0]) {
+		scenarioUsage(stdout)
+		return nil
+	}
 	fs := flag.NewFlagSet("scenario", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {}
 	configFile := fs.String("config", "", "config document to seed (default: the embedded infra/local/config.sample.json)")
 	seedFile := fs.String("seed", "", "simulator seed file (default: the embedded infra/local/seed.json)")
 	explain := fs.Bool("explain", false, "print each decision's whole explanation, not just its first sentence")
@@ -743,7 +756,7 @@ func scenarioCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		file, args = args[0], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return helpIsNoError(err, stdout, stderr, scenarioUsage)
 	}
 	if file == "" && fs.NArg() > 0 {
 		file = fs.Arg(0)
@@ -826,6 +839,7 @@ type scenarioRunner struct {
 	// events played by the console; seenRequests and shownPlatform what the timeline listed.
 	seenRecords, seenPlatform, seenRequests, shownPlatform int
 	printed                                                map[string]bool // audit entries already shown
+	echoed                                                 map[string]bool // command ids whose echo was shown
 	consoleSeq                                             int
 }
 
@@ -849,7 +863,7 @@ func runScenario(ctx context.Context, sc *scenario, opts scenarioOptions, out io
 		sc: sc, st: st, clock: clock, out: out, opts: opts,
 		agents: map[string]*scenarioAgent{}, bySF: map[string]*scenarioAgent{}, byConnect: map[string]*scenarioAgent{},
 		connectStat: map[string]string{}, sfStatus: map[string]string{}, sfStatusID: map[string]string{},
-		contacts: map[string]string{}, contactName: map[string]string{}, printed: map[string]bool{},
+		contacts: map[string]string{}, contactName: map[string]string{}, printed: map[string]bool{}, echoed: map[string]bool{},
 		presenceStatusID: map[string]string{},
 	}
 	if err := r.setup(ctx); err != nil {
@@ -860,6 +874,9 @@ func runScenario(ctx context.Context, sc *scenario, opts scenarioOptions, out io
 		if err := r.play(ctx, step); err != nil {
 			return fmt.Errorf("steps[%d] at %s: %w", step.Index, step.Clock, err)
 		}
+	}
+	if err := r.summary(ctx); err != nil {
+		return err
 	}
 	if opts.inspect != nil {
 		opts.inspect(st)
@@ -1507,6 +1524,15 @@ func (r *scenarioRunner) printDecision(e audit.Entry) {
 		r.printSessionDecision(e)
 		return
 	}
+	if m := echoOf.FindStringSubmatch(e.Message); e.Outcome == string(presence.OutcomeEcho) && m != nil {
+		r.echoed[m[1]] = true
+	}
+	if id, _ := e.Details["commandId"].(string); e.Outcome == string(presence.OutcomeAcknowledged) && r.echoed[id] && !r.opts.explain {
+		// The console's echo already confirmed the command and settled it; its acknowledgement
+		// arriving after is the normal order of things, not an anomaly.
+		r.line("decision", "acknowledged: command %s applied, as its echo already showed (routine; nothing to do)", short(id))
+		return
+	}
 	msg := shortIDs(e.Message)
 	availability := e.Details["eventKind"] == string(presence.KindAvailability)
 	if availability && !r.opts.explain {
@@ -1570,6 +1596,9 @@ func (r *scenarioRunner) printDecision(e audit.Entry) {
 		r.more("%s", text)
 	}
 }
+
+// echoOf finds the command an echo's explanation names.
+var echoOf = regexp.MustCompile(`Echo of command ([0-9a-f]{32})`)
 
 // longID matches the 32-hex-digit command ids, shortened in the timeline.
 var longID = regexp.MustCompile(`\b([0-9a-f]{8})[0-9a-f]{24}\b`)

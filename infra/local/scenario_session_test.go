@@ -186,6 +186,16 @@ func TestScenarioSessionDay(t *testing.T) {
 			t.Fatalf("a webhook request or a poll failed:\n%s", timeline)
 		}
 	})
+	t.Run("ends with each agent's final state", func(t *testing.T) {
+		want := "Summary at 17:05:00\n  jdoe\n" +
+			"    Connect:    Offline\n" +
+			"    Salesforce: Offline, console closed\n" +
+			"    session:    ended (webhook at 17:00:00)\n" +
+			"    pending:    none\n"
+		if !strings.HasSuffix(timeline, want) {
+			t.Fatalf("the timeline does not end with\n%s\ngot:\n%s", want, timeline[max(0, len(timeline)-400):])
+		}
+	})
 	t.Run("matches testdata/session-day.golden", func(t *testing.T) {
 		checkGolden(t, filepath.Join("testdata", "session-day.golden"), normalizeTimeline(timeline))
 	})

@@ -57,17 +57,23 @@ func TestScenarioPresenceDay(t *testing.T) {
 			"stream      STATE_CHANGE jdoe: Available, VOICE call-1 INCOMING",
 			"decision    no-rule: Connect status \"Available\" (state PendingBusy)",
 		}},
-		{"a connected call is Busy", "09:12:04", []string{
+		{"a connected call is Busy, mapped to Salesforce Busy so Omni-Channel routes nothing", "09:12:04", []string{
 			"VOICE call-1 CONNECTED",
-			"decision    no-rule: Connect status \"Available\" (state Busy)",
+			`decision    applied: Connect status "Available" (state Busy)`,
+			"→ Salesforce Busy (mapping): command",
+			"published Omnibridge_Presence_Command__e: jdoe → Busy",
+			"decision    echo:",
+			"decision    acknowledged: command",
+			"as its echo already showed (routine; nothing to do)",
 		}},
-		{"after-call work sends nothing", "09:16:40", []string{
+		{"after-call work keeps Salesforce Busy", "09:16:40", []string{
 			"VOICE call-1 ENDED",
-			"decision    no-rule: Connect status \"Available\" (state AfterCallWork)",
+			`decision    already-in-state: Connect status "Available" (state AfterCallWork)`,
+			"Salesforce Busy (mapping): already-in-state",
 		}},
-		{"clearing the contact finds Salesforce already Available", "09:17:30", []string{
-			"decision    already-in-state:",
-			"Salesforce Available (mapping): already-in-state",
+		{"clearing the contact sets Salesforce Available again", "09:17:30", []string{
+			`decision    applied: Connect status "Available" (state Available), was "Available" (state AfterCallWork)`,
+			"→ Salesforce Available (mapping): command",
 		}},
 		{"Lunch fires the lunch rule", "12:00:00", []string{
 			`decision    applied: Connect status "Lunch"`,
@@ -85,6 +91,12 @@ func TestScenarioPresenceDay(t *testing.T) {
 			"stream      STATE_CHANGE jdoe: Omni Busy",
 			`decision    echo: Connect status "Omni Busy"`,
 		}},
+		{"workload below capacity brings Connect back from Omni Busy", "13:40:00", []string{
+			"decision    applied: Salesforce workload 4 → 3 of capacity 4",
+			"→ Connect Available (rule sf-below-capacity-to-connect-available): command",
+			"Connect     PutUserStatus: jdoe → Available (HTTP 200)",
+			`decision    echo: Connect status "Available"`,
+		}},
 		{"logout with the console closed publishes Offline that nobody applies", "17:00:00", []string{
 			"stream      LOGOUT jdoe: Offline",
 			"→ Salesforce Offline (mapping): command",
@@ -92,7 +104,7 @@ func TestScenarioPresenceDay(t *testing.T) {
 			"jdoe's console is closed: command",
 		}},
 		{"the sweep audits the unacknowledged Offline command", "17:03:00", []string{
-			"sweep       5 command(s) past their acknowledgement deadline: 1 never acknowledged",
+			"sweep       7 command(s) past their acknowledgement deadline: 1 never acknowledged",
 			"decision    not applied: console not open; Salesforce did not acknowledge command",
 			"(Salesforce Offline)",
 		}},
@@ -113,6 +125,16 @@ func TestScenarioPresenceDay(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ends with each agent's final state", func(t *testing.T) {
+		want := "Summary at 17:03:00\n  jdoe\n" +
+			"    Connect:    Offline (logged out)\n" +
+			"    Salesforce: Available, console closed\n" +
+			"    session:    none recorded\n" +
+			"    pending:    none\n"
+		if !strings.HasSuffix(timeline, want) {
+			t.Fatalf("the timeline does not end with\n%s\ngot:\n%s", want, timeline[max(0, len(timeline)-400):])
+		}
+	})
 	t.Run("no step needed more rounds than the bound", func(t *testing.T) {
 		if strings.Contains(timeline, "still not quiet") {
 			t.Fatalf("a step did not settle:\n%s", timeline)

@@ -6,8 +6,13 @@ package adminapi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +22,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
+	"github.com/omnibridge/omnibridge/shared/strictjson"
 )
 
 // Store is what the admin API needs from storage.
@@ -24,6 +30,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	GetConfig(ctx context.Context) (dynamo.VersionedConfig, error)
 	PutConfig(ctx context.Context, doc config.Document, expected int64, by string) (int64, error)
+	RestoreConfig(ctx context.Context, doc config.Document, expected int64, by string, from int64) (int64, error)
 	ConfigVersion(ctx context.Context, version int64) (dynamo.VersionedConfig, error)
 	ConfigHistory(ctx context.Context, limit int) ([]dynamo.ConfigVersionInfo, error)
 	QueryAudit(ctx context.Context, q audit.Query) (audit.Page, error)
@@ -76,6 +83,7 @@ func New(store Store, opts Options) *API {
 	a.mux.HandleFunc("PUT /config", a.putConfig)
 	a.mux.HandleFunc("GET /config/history", a.history)
 	a.mux.HandleFunc("GET /config/versions/{version}", a.version)
+	a.mux.HandleFunc("POST /config/versions/{version}/restore", a.restore)
 	a.mux.HandleFunc("GET /audit", a.audit)
 	if opts.Simulator != nil {
 		a.mux.HandleFunc("POST /simulate", a.simulate)
@@ -86,10 +94,13 @@ func New(store Store, opts Options) *API {
 	return a
 }
 
-// ServeHTTP routes a request; unknown routes get a JSON 404 or 405.
+// ServeHTTP routes a request. An unknown path gets a JSON 404; another method on a known path
+// a JSON 405 with Allow, and OPTIONS a 204 with Allow.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := a.mux.Handler(r); pattern == "" {
-		a.fail(w, r, a.routeError(r))
+		if err := httpjson.Unrouted(w, r, a.mux); err != nil {
+			a.fail(w, r, err)
+		}
 		return
 	}
 	a.mux.ServeHTTP(w, r)
@@ -97,17 +108,6 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Handle registers an extra route, such as POST /simulate from a later feature.
 func (a *API) Handle(pattern string, h http.HandlerFunc) { a.mux.HandleFunc(pattern, h) }
-
-func (a *API) routeError(r *http.Request) error {
-	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPost} {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, p := a.mux.Handler(probe); p != "" {
-			return apperr.New(httpjson.MethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path)
-		}
-	}
-	return apperr.New(apperr.NotFound, "no route %s %s", r.Method, r.URL.Path)
-}
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	level := slog.LevelInfo
@@ -142,13 +142,28 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, status, rep)
 }
 
-// ConfigResponse is the body of GET and PUT /config.
+// ConfigResponse is the body of GET and PUT /config, GET /config/versions/{n} and its restore.
+// PUT /config takes it back as it came (see readConfigBody): everything but Document is
+// read-only and ignored there.
 type ConfigResponse struct {
-	Version   int64            `json:"version"`
-	UpdatedAt time.Time        `json:"updatedAt"`
-	UpdatedBy string           `json:"updatedBy,omitempty"`
-	Document  *config.Document `json:"document,omitempty"`
-	Warnings  []apperr.Problem `json:"warnings,omitempty"`
+	Version   int64     `json:"version"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	UpdatedBy string    `json:"updatedBy,omitempty"`
+	// RollbackOf is the version this one restored, when it was a rollback.
+	RollbackOf int64            `json:"rollbackOf,omitempty"`
+	Document   *config.Document `json:"document,omitempty"`
+	Warnings   []apperr.Problem `json:"warnings,omitempty"`
+}
+
+// configEnvelope is a ConfigResponse as PUT /config reads it: the document, and the read-only
+// fields accepted whatever they hold, so that the body of a GET can be edited and sent back.
+type configEnvelope struct {
+	Version    json.RawMessage `json:"version"`
+	UpdatedAt  json.RawMessage `json:"updatedAt"`
+	UpdatedBy  json.RawMessage `json:"updatedBy"`
+	RollbackOf json.RawMessage `json:"rollbackOf"`
+	Warnings   json.RawMessage `json:"warnings"`
+	Document   json.RawMessage `json:"document"`
 }
 
 func (a *API) getConfig(w http.ResponseWriter, r *http.Request) {
@@ -158,16 +173,56 @@ func (a *API) getConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(cur.Version))
-	httpjson.Write(w, http.StatusOK, ConfigResponse{Version: cur.Version, UpdatedAt: cur.UpdatedAt, UpdatedBy: cur.UpdatedBy, Document: &cur.Document})
+	httpjson.Write(w, http.StatusOK, configResponse(cur))
+}
+
+func configResponse(v dynamo.VersionedConfig) ConfigResponse {
+	return ConfigResponse{Version: v.Version, UpdatedAt: v.UpdatedAt, UpdatedBy: v.UpdatedBy, RollbackOf: v.RollbackOf, Document: &v.Document}
+}
+
+// ifMatch reads the required If-Match header of a write.
+func ifMatch(r *http.Request) (int64, error) {
+	h := r.Header.Get("If-Match")
+	if h == "" {
+		return 0, apperr.New(httpjson.PreconditionRequired, `If-Match is required: send the ETag from GET /config, or "0" to create the first document`)
+	}
+	return parseETag(h)
+}
+
+// readConfigBody reads PUT /config's body: a bare document, or a GET /config (or
+// /config/versions/{n}) response with its document edited. A body whose top level has a
+// "document" member is the latter; its problems are reported under $.document.
+func readConfigBody(body []byte) (config.Document, error) {
+	tree, _, err := strictjson.Tree(body)
+	obj, _ := tree.(map[string]any)
+	if _, enveloped := obj["document"]; err != nil || !enveloped {
+		return config.Parse(body)
+	}
+	var env configEnvelope
+	if err := strictjson.Decode(body, &env, "config envelope"); err != nil {
+		return config.Document{}, err
+	}
+	doc, err := config.Parse(env.Document)
+	if err != nil {
+		return doc, prefixProblems(err, "$.document")
+	}
+	return doc, nil
+}
+
+// check runs the semantic validator; problems reject doc, warnings are returned.
+func (a *API) check(doc config.Document) ([]apperr.Problem, error) {
+	if a.opts.Validate == nil {
+		return nil, nil
+	}
+	problems, warnings := a.opts.Validate(doc)
+	if len(problems) > 0 {
+		return nil, apperr.Invalidf(problems, "document has %d problem(s)", len(problems))
+	}
+	return warnings, nil
 }
 
 func (a *API) putConfig(w http.ResponseWriter, r *http.Request) {
-	ifMatch := r.Header.Get("If-Match")
-	if ifMatch == "" {
-		a.fail(w, r, apperr.New(httpjson.PreconditionRequired, `If-Match is required: send the ETag from GET /config, or "0" to create the first document`))
-		return
-	}
-	expected, err := parseETag(ifMatch)
+	expected, err := ifMatch(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -177,19 +232,15 @@ func (a *API) putConfig(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	doc, err := config.Parse(body)
+	doc, err := readConfigBody(body)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	var warnings []apperr.Problem
-	if a.opts.Validate != nil {
-		var problems []apperr.Problem
-		problems, warnings = a.opts.Validate(doc)
-		if len(problems) > 0 {
-			a.fail(w, r, apperr.Invalidf(problems, "document has %d problem(s)", len(problems)))
-			return
-		}
+	warnings, err := a.check(doc)
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
 	by := a.caller(r)
 	version, err := a.store.PutConfig(r.Context(), doc, expected, by)
@@ -203,6 +254,10 @@ func (a *API) putConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) history(w http.ResponseWriter, r *http.Request) {
+	if problems := queryProblems(r.URL.Query(), []string{"limit"}); len(problems) > 0 {
+		a.fail(w, r, apperr.Invalidf(problems, "bad history query"))
+		return
+	}
 	limit, err := intParam(r, "limit", 20)
 	if err != nil {
 		a.fail(w, r, err)
@@ -217,22 +272,69 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) version(w http.ResponseWriter, r *http.Request) {
-	v, err := strconv.ParseInt(r.PathValue("version"), 10, 64)
-	if err != nil || v < 1 {
-		a.fail(w, r, apperr.Invalidf([]apperr.Problem{{Path: "version", Message: "must be a positive whole number"}}, "bad version"))
-		return
-	}
-	old, err := a.store.ConfigVersion(r.Context(), v)
+	old, err := a.storedVersion(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, ConfigResponse{Version: old.Version, UpdatedAt: old.UpdatedAt, UpdatedBy: old.UpdatedBy, Document: &old.Document})
+	httpjson.Write(w, http.StatusOK, configResponse(old))
 }
+
+// storedVersion reads the version named by the request path.
+func (a *API) storedVersion(r *http.Request) (dynamo.VersionedConfig, error) {
+	v, err := strconv.ParseInt(r.PathValue("version"), 10, 64)
+	if err != nil || v < 1 {
+		return dynamo.VersionedConfig{}, apperr.Invalidf([]apperr.Problem{{Path: "version", Message: "must be a positive whole number"}}, "bad version")
+	}
+	return a.store.ConfigVersion(r.Context(), v)
+}
+
+// restore saves an earlier version's document as the next version, recorded in the history as a
+// rollback of it. The document is validated again: the rules of today apply to what is saved
+// today.
+func (a *API) restore(w http.ResponseWriter, r *http.Request) {
+	expected, err := ifMatch(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	old, err := a.storedVersion(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	raw, err := json.Marshal(old.Document)
+	if err != nil {
+		a.fail(w, r, apperr.Wrap(apperr.Internal, err, "encode version %d", old.Version))
+		return
+	}
+	doc, err := config.Parse(raw)
+	if err != nil {
+		a.fail(w, r, apperr.Invalidf(apperr.ProblemsOf(err), "version %d no longer passes validation; edit it and PUT it instead", old.Version))
+		return
+	}
+	warnings, err := a.check(doc)
+	if err != nil {
+		a.fail(w, r, apperr.Invalidf(apperr.ProblemsOf(err), "version %d no longer passes validation; edit it and PUT it instead", old.Version))
+		return
+	}
+	by := a.caller(r)
+	version, err := a.store.RestoreConfig(r.Context(), doc, expected, by, old.Version)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.opts.Logger.InfoContext(r.Context(), "config restored", "version", version, "rollbackOf", old.Version, "by", by)
+	w.Header().Set("ETag", etag(version))
+	httpjson.Write(w, http.StatusOK, ConfigResponse{Version: version, UpdatedAt: time.Now().UTC(), UpdatedBy: by, RollbackOf: old.Version, Warnings: warnings})
+}
+
+// auditParams are the query parameters GET /audit takes.
+var auditParams = []string{"subject", "since", "until", "limit", "pageToken"}
 
 func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var problems []apperr.Problem
+	problems := queryProblems(q, auditParams)
 	subject, err := audit.ParseSubject(q.Get("subject"))
 	if err != nil {
 		problems = append(problems, apperr.Problem{Path: "subject", Message: err.Error()})
@@ -244,6 +346,10 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	until, err := timeParam(q.Get("until"))
 	if err != nil {
 		problems = append(problems, apperr.Problem{Path: "until", Message: apperr.MessageOf(err)})
+	}
+	if !since.IsZero() && !until.IsZero() && since.After(until) {
+		problems = append(problems, apperr.Problem{Path: "since", Message: fmt.Sprintf("must not be after until (%s is after %s)",
+			since.Format(time.RFC3339), until.Format(time.RFC3339))})
 	}
 	limit, err := intParam(r, "limit", audit.DefaultLimit)
 	if err != nil {
@@ -259,6 +365,22 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpjson.Write(w, http.StatusOK, page)
+}
+
+// queryProblems reports query parameters not in allowed, and allowed ones given more than once:
+// a misspelt filter must not silently widen the query.
+func queryProblems(q url.Values, allowed []string) []apperr.Problem {
+	var problems []apperr.Problem
+	names := slices.Sorted(maps.Keys(q))
+	for _, name := range names {
+		switch {
+		case !slices.Contains(allowed, name):
+			problems = append(problems, apperr.Problem{Path: name, Message: "unknown query parameter (known: " + strings.Join(allowed, ", ") + ")"})
+		case len(q[name]) > 1:
+			problems = append(problems, apperr.Problem{Path: name, Message: fmt.Sprintf("is given %d times; give it once", len(q[name]))})
+		}
+	}
+	return problems
 }
 
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }

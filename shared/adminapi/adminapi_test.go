@@ -3,6 +3,7 @@ package adminapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -274,7 +275,7 @@ func TestConfigLifecycle(t *testing.T) {
 		rec := serve(t, api, request{method: http.MethodGet, path: "/config/versions/1"})
 		wantStatus(t, rec, http.StatusOK)
 		got := decode[adminapi.ConfigResponse](t, rec)
-		if got.Version != 1 || got.Document == nil || len(got.Document.Rules) != 2 {
+		if got.Version != 1 || got.Document == nil || len(got.Document.Rules) != 3 {
 			t.Fatalf("version 1 = %+v", got)
 		}
 	})
@@ -421,6 +422,18 @@ func TestAudit(t *testing.T) {
 		}
 	})
 
+	first := decode[audit.Page](t, get(url.Values{"subject": {subject}, "limit": {"10"}}))
+	firstToken := first.NextPageToken
+	if firstToken == "" {
+		t.Fatal("no page token on the first page")
+	}
+	t.Run("a page token from a narrower range continues within a wider one", func(t *testing.T) {
+		rec := get(url.Values{"subject": {subject}, "limit": {"10"}, "since": {base.Format(time.RFC3339)}, "pageToken": {firstToken}})
+		wantStatus(t, rec, http.StatusOK)
+		if got := ids(decode[audit.Page](t, rec)); len(got) != 10 || got[0] != "e14" {
+			t.Fatalf("ids %v", got)
+		}
+	})
 	bad := []struct {
 		name  string
 		query url.Values
@@ -435,6 +448,13 @@ func TestAudit(t *testing.T) {
 		{"limit over 500", url.Values{"subject": {subject}, "limit": {"501"}}, []string{"limit"}},
 		{"limit not a number", url.Values{"subject": {subject}, "limit": {"ten"}}, []string{"limit"}},
 		{"page token not base64", url.Values{"subject": {subject}, "pageToken": {"%%%"}}, []string{"pageToken"}},
+		{"page token of the old raw form", url.Values{"subject": {subject}, "pageToken": {base64.RawURLEncoding.EncodeToString([]byte("2026-11-21T08:00:00.000000000Z#e00"))}}, []string{"pageToken"}},
+		{"page token that is base64 of nothing useful", url.Values{"subject": {subject}, "pageToken": {base64.RawURLEncoding.EncodeToString([]byte(`{"s":"agent/a1","k":"x"}`))}}, []string{"pageToken"}},
+		{"another subject's page token", url.Values{"subject": {"agent/a2"}, "pageToken": {firstToken}}, []string{"pageToken"}},
+		{"a page token outside since/until", url.Values{"subject": {subject}, "until": {base.Add(time.Minute).Format(time.RFC3339)}, "pageToken": {firstToken}}, []string{"pageToken"}},
+		{"since after until", url.Values{"subject": {subject}, "since": {base.Add(time.Hour).Format(time.RFC3339)}, "until": {base.Format(time.RFC3339)}}, []string{"since"}},
+		{"unknown parameters, each named", url.Values{"subject": {subject}, "agent": {"a1"}, "from": {"x"}}, []string{"agent", "from"}},
+		{"a parameter given twice", url.Values{"subject": {subject, "agent/a2"}}, []string{"subject"}},
 		{
 			"every bad parameter at once",
 			url.Values{"subject": {"robot/1"}, "since": {"x"}, "until": {"y"}, "limit": {"-1"}},
@@ -459,22 +479,39 @@ func TestRoutes(t *testing.T) {
 		method, path string
 		status       int
 		code         apperr.Code
+		allow        string
 	}{
-		{http.MethodGet, "/nope", http.StatusNotFound, apperr.NotFound},
-		{http.MethodGet, "/", http.StatusNotFound, apperr.NotFound},
-		{http.MethodGet, "/config/versions", http.StatusNotFound, apperr.NotFound},
-		{http.MethodGet, "/config/versions/1/extra", http.StatusNotFound, apperr.NotFound},
-		{http.MethodDelete, "/config", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed},
-		{http.MethodPost, "/config", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed},
-		{http.MethodPost, "/health", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed},
-		{http.MethodPut, "/audit", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed},
-		{http.MethodPatch, "/config/history", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed},
+		{http.MethodGet, "/nope", http.StatusNotFound, apperr.NotFound, ""},
+		{http.MethodGet, "/", http.StatusNotFound, apperr.NotFound, ""},
+		{http.MethodOptions, "/nope", http.StatusNotFound, apperr.NotFound, ""},
+		{http.MethodGet, "/config/versions", http.StatusNotFound, apperr.NotFound, ""},
+		{http.MethodGet, "/config/versions/1/extra", http.StatusNotFound, apperr.NotFound, ""},
+		{http.MethodDelete, "/config", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS, PUT"},
+		{http.MethodPost, "/config", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS, PUT"},
+		{http.MethodPost, "/health", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS"},
+		{http.MethodPut, "/audit", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS"},
+		{http.MethodPatch, "/config/history", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS"},
+		{http.MethodGet, "/config/versions/3/restore", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "OPTIONS, POST"},
+		{http.MethodPut, "/config/versions/3", http.StatusMethodNotAllowed, httpjson.MethodNotAllowed, "GET, HEAD, OPTIONS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			body := wantError(t, serve(t, api, request{method: tc.method, path: tc.path}), tc.status, tc.code)
+			rec := serve(t, api, request{method: tc.method, path: tc.path})
+			if got := rec.Header().Get("Allow"); got != tc.allow {
+				t.Errorf("Allow = %q, want %q", got, tc.allow)
+			}
+			body := wantError(t, rec, tc.status, tc.code)
 			if !strings.Contains(body.Error.Message, tc.path) {
 				t.Fatalf("message %q does not name the path", body.Error.Message)
+			}
+		})
+	}
+	for _, path := range []string{"/health", "/config", "/config/history", "/config/versions/2", "/config/versions/2/restore", "/audit"} {
+		t.Run("OPTIONS "+path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			api.ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, path, nil))
+			if rec.Code != http.StatusNoContent || rec.Header().Get("Allow") == "" || rec.Body.Len() != 0 {
+				t.Fatalf("status %d Allow %q body %q", rec.Code, rec.Header().Get("Allow"), rec.Body)
 			}
 		})
 	}
@@ -537,6 +574,7 @@ type fakeStore struct {
 	ping          func(ctx context.Context) error
 	getConfig     func(ctx context.Context) (dynamo.VersionedConfig, error)
 	putConfig     func(ctx context.Context, doc config.Document, expected int64, by string) (int64, error)
+	restoreConfig func(ctx context.Context, doc config.Document, expected int64, by string, from int64) (int64, error)
 	configVersion func(ctx context.Context, version int64) (dynamo.VersionedConfig, error)
 	configHistory func(ctx context.Context, limit int) ([]dynamo.ConfigVersionInfo, error)
 	queryAudit    func(ctx context.Context, q audit.Query) (audit.Page, error)
@@ -545,6 +583,13 @@ type fakeStore struct {
 var _ adminapi.Store = (*fakeStore)(nil)
 
 var errUnexpected = errors.New("fakeStore: unexpected call")
+
+func (f *fakeStore) RestoreConfig(ctx context.Context, doc config.Document, expected int64, by string, from int64) (int64, error) {
+	if f.restoreConfig == nil {
+		return 0, errUnexpected
+	}
+	return f.restoreConfig(ctx, doc, expected, by, from)
+}
 
 func (f *fakeStore) Ping(ctx context.Context) error {
 	if f.ping == nil {
@@ -586,4 +631,150 @@ func (f *fakeStore) QueryAudit(ctx context.Context, q audit.Query) (audit.Page, 
 		return audit.Page{}, errUnexpected
 	}
 	return f.queryAudit(ctx, q)
+}
+
+// TestConfigRoundTrip is the natural edit: GET /config, change the document, PUT the whole
+// response back with its ETag. Earlier versions come back the same way, or by restore.
+func TestConfigRoundTrip(t *testing.T) {
+	store := dynamotest.NewStore(t)
+	api := adminapi.New(store, adminapi.Options{})
+	wantStatus(t, serve(t, api, jsonPut("/config", `"0"`, string(sampleDoc(t)))), http.StatusOK)
+
+	// get returns GET path's body as a generic tree, and its ETag.
+	get := func(t *testing.T, path string) (map[string]any, string) {
+		t.Helper()
+		rec := serve(t, api, request{method: http.MethodGet, path: path})
+		wantStatus(t, rec, http.StatusOK)
+		return decode[map[string]any](t, rec), rec.Header().Get("ETag")
+	}
+	put := func(t *testing.T, ifMatch string, body any) *httptest.ResponseRecorder {
+		t.Helper()
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return serve(t, api, jsonPut("/config", ifMatch, string(b)))
+	}
+	current := func(t *testing.T) adminapi.ConfigResponse {
+		t.Helper()
+		return decode[adminapi.ConfigResponse](t, serve(t, api, request{method: http.MethodGet, path: "/config"}))
+	}
+
+	// The subtests run in order against one table.
+	t.Run("the GET body, edited, PUT back with its ETag", func(t *testing.T) {
+		env, tag := get(t, "/config")
+		env["document"].(map[string]any)["rules"].([]any)[0].(map[string]any)["name"] = "Lunch, edited"
+		rec := put(t, tag, env)
+		wantStatus(t, rec, http.StatusOK)
+		if rec.Header().Get("ETag") != `"2"` || current(t).Document.Rules[0].Name != "Lunch, edited" {
+			t.Fatalf("ETag %s, current %+v", rec.Header().Get("ETag"), current(t))
+		}
+	})
+	t.Run("the GET body unchanged is saved as the next version", func(t *testing.T) {
+		env, tag := get(t, "/config")
+		wantStatus(t, put(t, tag, env), http.StatusOK)
+		if v := current(t).Version; v != 3 {
+			t.Fatalf("version %d, want 3", v)
+		}
+	})
+	t.Run("read-only fields are ignored, whatever they say", func(t *testing.T) {
+		env, tag := get(t, "/config")
+		env["version"], env["updatedBy"], env["updatedAt"], env["rollbackOf"] = 99, "someone else", "yesterday", 1
+		env["warnings"] = []any{map[string]any{"path": "$", "message": "old"}}
+		wantStatus(t, put(t, tag, env), http.StatusOK)
+		if got := current(t); got.Version != 4 || got.UpdatedBy != "local" || got.RollbackOf != 0 {
+			t.Fatalf("current %+v", got)
+		}
+	})
+	t.Run("the ETag still decides: a stale one is 409", func(t *testing.T) {
+		env, _ := get(t, "/config")
+		wantError(t, put(t, `"1"`, env), http.StatusConflict, apperr.Conflict)
+	})
+	t.Run("problems in an enveloped document are reported under $.document", func(t *testing.T) {
+		env, tag := get(t, "/config")
+		env["document"].(map[string]any)["rules"].([]any)[0].(map[string]any)["destination"] = "email"
+		env["colour"] = "blue"
+		wantError(t, put(t, tag, env), http.StatusBadRequest, apperr.Invalid, "$.colour")
+		delete(env, "colour")
+		wantError(t, put(t, tag, env), http.StatusBadRequest, apperr.Invalid, "$.document.rules[0].destination")
+	})
+	t.Run("a null document is 400", func(t *testing.T) {
+		_, tag := get(t, "/config")
+		wantError(t, put(t, tag, map[string]any{"version": 4, "document": nil}), http.StatusBadRequest, apperr.Invalid, "$.document")
+	})
+	t.Run("duplicate keys are 400 naming the path, in either form", func(t *testing.T) {
+		_, tag := get(t, "/config")
+		body := wantError(t, serve(t, api, jsonPut("/config", tag, `{"schemaVersion": 1, "settings": {"echoWindowSeconds": 30, "echoWindowSeconds": 5}}`)),
+			http.StatusBadRequest, apperr.Invalid, "$.settings.echoWindowSeconds")
+		if body.Error.Problems[0].Message != "duplicate key" {
+			t.Errorf("problem %+v", body.Error.Problems[0])
+		}
+		wantError(t, serve(t, api, jsonPut("/config", tag, `{"version": 4, "document": {"schemaVersion": 1, "schemaVersion": 1}}`)),
+			http.StatusBadRequest, apperr.Invalid, "$.document.schemaVersion")
+	})
+	t.Run("0 for a 1-N setting is 400, not the default", func(t *testing.T) {
+		_, tag := get(t, "/config")
+		wantError(t, serve(t, api, jsonPut("/config", tag, `{"schemaVersion": 1, "settings": {"echoWindowSeconds": 0}}`)),
+			http.StatusBadRequest, apperr.Invalid, "$.settings.echoWindowSeconds")
+	})
+	t.Run("an earlier version's body PUT back with the current ETag", func(t *testing.T) {
+		env, _ := get(t, "/config/versions/1")
+		_, tag := get(t, "/config")
+		wantStatus(t, put(t, tag, env), http.StatusOK)
+		if got := current(t); got.Version != 5 || got.Document.Rules[0].Name == "Lunch, edited" {
+			t.Fatalf("current %+v", got)
+		}
+	})
+
+	restore := func(path, ifMatch string) request {
+		r := request{method: http.MethodPost, path: path, header: map[string]string{}}
+		if ifMatch != "" {
+			r.header["If-Match"] = ifMatch
+		}
+		return r
+	}
+	t.Run("restore needs If-Match", func(t *testing.T) {
+		wantError(t, serve(t, api, restore("/config/versions/2/restore", "")), http.StatusPreconditionRequired, httpjson.PreconditionRequired)
+	})
+	t.Run("restore with a stale ETag is 409", func(t *testing.T) {
+		wantError(t, serve(t, api, restore("/config/versions/2/restore", `"4"`)), http.StatusConflict, apperr.Conflict)
+	})
+	t.Run("a missing version is 404 naming it", func(t *testing.T) {
+		for _, path := range []string{"/config/versions/99", "/config/versions/99/restore"} {
+			req := restore(path, `"5"`)
+			if !strings.HasSuffix(path, "restore") {
+				req.method = http.MethodGet
+			}
+			body := wantError(t, serve(t, api, req), http.StatusNotFound, apperr.NotFound)
+			if body.Error.Message != "version 99 does not exist" {
+				t.Errorf("%s: message %q", path, body.Error.Message)
+			}
+		}
+	})
+	t.Run("restore saves the old document as the next version, a rollback in history", func(t *testing.T) {
+		rec := serve(t, api, restore("/config/versions/2/restore", `"5"`))
+		wantStatus(t, rec, http.StatusOK)
+		got := decode[adminapi.ConfigResponse](t, rec)
+		if got.Version != 6 || got.RollbackOf != 2 || rec.Header().Get("ETag") != `"6"` {
+			t.Fatalf("restore = %+v, ETag %s", got, rec.Header().Get("ETag"))
+		}
+		v2 := decode[adminapi.ConfigResponse](t, serve(t, api, request{method: http.MethodGet, path: "/config/versions/2"}))
+		if cur := current(t); cur.RollbackOf != 2 || !reflect.DeepEqual(cur.Document, v2.Document) {
+			t.Fatalf("current %+v, want version 2's document", cur)
+		}
+		hist := decode[struct{ Versions []dynamo.ConfigVersionInfo }](t, serve(t, api, request{method: http.MethodGet, path: "/config/history?limit=2"}))
+		if len(hist.Versions) != 2 || hist.Versions[0].Version != 6 || hist.Versions[0].RollbackOf != 2 || hist.Versions[1].RollbackOf != 0 {
+			t.Fatalf("history %+v", hist.Versions)
+		}
+	})
+	t.Run("a restored version's body round-trips too", func(t *testing.T) {
+		env, tag := get(t, "/config")
+		if env["rollbackOf"] != 2.0 {
+			t.Fatalf("GET /config rollbackOf = %v", env["rollbackOf"])
+		}
+		wantStatus(t, put(t, tag, env), http.StatusOK)
+		if cur := current(t); cur.Version != 7 || cur.RollbackOf != 0 {
+			t.Fatalf("current %+v: an edit after a rollback is an ordinary save", cur)
+		}
+	})
 }

@@ -1,13 +1,15 @@
 package adminapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/omnibridge/omnibridge/shared/agentevent"
 	"github.com/omnibridge/omnibridge/shared/agentstream"
@@ -15,9 +17,11 @@ import (
 	"github.com/omnibridge/omnibridge/shared/engine"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
 	"github.com/omnibridge/omnibridge/shared/presence"
+	"github.com/omnibridge/omnibridge/shared/rules"
 	"github.com/omnibridge/omnibridge/shared/session"
 	"github.com/omnibridge/omnibridge/shared/sessionsync"
 	"github.com/omnibridge/omnibridge/shared/sfevents"
+	"github.com/omnibridge/omnibridge/shared/strictjson"
 )
 
 // Simulator decides a presence event without side effects (*engine.Simulator).
@@ -129,12 +133,6 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) simulateSession(w http.ResponseWriter, r *http.Request, req SimulateRequest) {
-	if len(req.ConnectEvent) > 0 || len(req.SalesforceWebhook) > 0 || req.Event != nil || req.State != nil ||
-		(len(req.SessionWebhook) > 0 && req.SessionEvent != nil) {
-		a.fail(w, r, apperr.Invalidf([]apperr.Problem{{Path: "$", Message: "set exactly one of connectEvent, salesforceWebhook, event, sessionWebhook and sessionEvent; state goes with presence events, sessionState with session events"}},
-			"simulate request must carry exactly one event"))
-		return
-	}
 	if a.opts.SessionSimulator == nil {
 		a.fail(w, r, apperr.New(apperr.NotFound, "session simulation is not available here"))
 		return
@@ -169,31 +167,163 @@ func (a *API) simulateSession(w http.ResponseWriter, r *http.Request, req Simula
 	})
 }
 
+// decodeSimulateRequest reads the body strictly (unknown fields, duplicate keys, wrong types:
+// every problem with its path) and checks the engine's own event forms as the webhook and the
+// stream decoders check theirs, so that a malformed event is a 400 naming the field rather than
+// a 200 with outcome "invalid".
 func decodeSimulateRequest(body []byte) (SimulateRequest, error) {
 	var req SimulateRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return req, apperr.Invalidf([]apperr.Problem{{Path: "$", Message: err.Error()}}, "simulate request is not valid JSON for SimulateRequest")
+	if err := strictjson.Decode(body, &req, "simulate request"); err != nil {
+		return req, err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return req, apperr.Invalidf([]apperr.Problem{{Path: "$", Message: "unexpected data after the JSON object"}}, "simulate request has trailing data")
+	forms := 0
+	for _, present := range []bool{len(req.ConnectEvent) > 0, len(req.SalesforceWebhook) > 0, req.Event != nil, len(req.SessionWebhook) > 0, req.SessionEvent != nil} {
+		if present {
+			forms++
+		}
+	}
+	if forms != 1 {
+		return req, apperr.Invalidf([]apperr.Problem{{Path: "$", Message: "set exactly one of connectEvent, salesforceWebhook, event, sessionWebhook and sessionEvent"}},
+			"simulate request must carry exactly one event")
+	}
+	var problems []apperr.Problem
+	add := func(path, msg string) { problems = append(problems, apperr.Problem{Path: path, Message: msg}) }
+	if isSession := len(req.SessionWebhook) > 0 || req.SessionEvent != nil; isSession {
+		for _, f := range []struct {
+			set  bool
+			name string
+		}{{req.State != nil, "state"}, {req.ConnectUserID != "", "connectUserId"}, {req.SalesforceUserID != "", "salesforceUserId"}} {
+			if f.set {
+				add("$."+f.name, "goes with presence events; a session event names its user, and takes sessionState")
+			}
+		}
+	} else if req.SessionState != nil {
+		add("$.sessionState", "goes with session events; a presence event takes state")
+	}
+	if req.Event != nil {
+		problems = append(problems, eventProblems("$.event", *req.Event)...)
+	}
+	if req.State != nil {
+		problems = append(problems, mirrorProblems("$.state.salesforce", req.State.Salesforce)...)
+	}
+	if req.SessionEvent != nil {
+		problems = append(problems, sessionEventProblems(req.SessionEvent, req.SessionState)...)
+	}
+	if len(problems) > 0 {
+		return req, apperr.Invalidf(problems, "simulate request has %d problem(s)", len(problems))
 	}
 	return req, nil
 }
 
-func simulateInput(req SimulateRequest) (engine.SimulateInput, SimulateRequestKind, error) {
-	in := engine.SimulateInput{State: req.State, ConnectUserID: req.ConnectUserID, SalesforceUserID: req.SalesforceUserID, Now: req.At}
-	set := 0
-	for _, present := range []bool{len(req.ConnectEvent) > 0, len(req.SalesforceWebhook) > 0, req.Event != nil} {
-		if present {
-			set++
+// maxEventIDLength bounds an event id, as the webhook contract does.
+const maxEventIDLength = 128
+
+func eventIDProblem(path, id string) []apperr.Problem {
+	switch {
+	case strings.TrimSpace(id) == "":
+		return []apperr.Problem{{Path: path, Message: "is required"}}
+	case utf8.RuneCountInString(id) > maxEventIDLength:
+		return []apperr.Problem{{Path: path, Message: fmt.Sprintf("must be at most %d characters", maxEventIDLength)}}
+	case strings.ContainsFunc(id, unicode.IsControl):
+		return []apperr.Problem{{Path: path, Message: "must not contain control characters"}}
+	}
+	return nil
+}
+
+// eventProblems checks the engine's event form (presence.Event).
+func eventProblems(p string, ev presence.Event) []apperr.Problem {
+	problems := eventIDProblem(p+".id", ev.ID)
+	add := func(path, msg string) { problems = append(problems, apperr.Problem{Path: path, Message: msg}) }
+	if !ev.Kind.Valid() {
+		var kinds []string
+		for _, k := range rules.EventKinds() {
+			kinds = append(kinds, strconv.Quote(string(k)))
+		}
+		add(p+".kind", "must be one of "+strings.Join(kinds, ", "))
+	}
+	if ev.Time.IsZero() {
+		add(p+".time", "is required")
+	}
+	if ev.Availability != nil {
+		add(p+".availability", "session availability requests are simulated as session events (sessionEvent or sessionWebhook)")
+	}
+	switch ev.Kind {
+	case rules.EventConnectAgentStateChanged:
+		if strings.TrimSpace(ev.Connect.StatusName) == "" {
+			add(p+".connect.statusName", "is required for "+string(ev.Kind))
+		}
+	case rules.EventSalesforceAgentStateChanged:
+		if ev.Salesforce.StatusID == "" && ev.Salesforce.StatusName == "" {
+			add(p+".salesforce.statusName", "statusId or statusName is required for "+string(ev.Kind))
+		}
+	case rules.EventSalesforceWorkAccepted:
+		if strings.TrimSpace(ev.Salesforce.Channel) == "" {
+			add(p+".salesforce.channel", "is required for "+string(ev.Kind))
 		}
 	}
-	if set != 1 {
-		return in, "", apperr.Invalidf([]apperr.Problem{{Path: "$", Message: "set exactly one of connectEvent, salesforceWebhook and event"}},
-			"simulate request must carry exactly one event")
+	sf := ev.Salesforce
+	for _, n := range []struct {
+		name string
+		v    rules.Number
+	}{{"previousWorkload", sf.PreviousWorkload}, {"newWorkload", sf.NewWorkload}, {"configuredCapacity", sf.ConfiguredCapacity}} {
+		if n.v.Valid && n.v.Value < 0 {
+			add(p+".salesforce."+n.name, "must be 0 or more")
+		}
 	}
+	return problems
+}
+
+// mirrorProblems checks a given state's Salesforce workload and capacity.
+func mirrorProblems(p string, m presence.SalesforceMirror) []apperr.Problem {
+	var problems []apperr.Problem
+	if m.Workload.Valid && m.Workload.Value < 0 {
+		problems = append(problems, apperr.Problem{Path: p + ".workload", Message: "must be 0 or more"})
+	}
+	if m.Capacity.Valid && m.Capacity.Value < 0 {
+		problems = append(problems, apperr.Problem{Path: p + ".capacity", Message: "must be 0 or more"})
+	}
+	return problems
+}
+
+// sessionKinds are the session event kinds and where each comes from.
+var sessionKinds = map[session.Kind]session.Source{
+	session.KindLogin: session.SourceWebhook, session.KindLogout: session.SourceWebhook,
+	session.KindPollActive: session.SourcePoll, session.KindPollInactive: session.SourcePoll,
+}
+
+// sessionEventProblems checks the session event form, and fills its source from its kind when
+// left out and its user id in 18-character form.
+func sessionEventProblems(ev *session.Event, st *session.State) []apperr.Problem {
+	const p = "$.sessionEvent"
+	problems := eventIDProblem(p+".id", ev.ID)
+	add := func(path, msg string) { problems = append(problems, apperr.Problem{Path: path, Message: msg}) }
+	source, ok := sessionKinds[ev.Kind]
+	switch {
+	case !ok:
+		add(p+".kind", `must be one of "login", "logout", "pollActive", "pollInactive"`)
+	case ev.Source == "":
+		ev.Source = source
+	case ev.Source != source:
+		add(p+".source", fmt.Sprintf("must be %q for kind %q (or left out)", source, ev.Kind))
+	}
+	if id, ok := sfevents.CaseSafeID(ev.UserID); ok && strings.HasPrefix(ev.UserID, "005") {
+		ev.UserID = id
+	} else {
+		add(p+".userId", "must be a user id (005 followed by 12 or 15 letters and digits)")
+	}
+	if ev.At.IsZero() {
+		add(p+".at", "is required")
+	}
+	if st != nil && st.UserID != "" {
+		if id, _ := sfevents.CaseSafeID(st.UserID); id != ev.UserID {
+			add("$.sessionState.userId", "must be the event's user ("+ev.UserID+"), or left out")
+		}
+	}
+	return problems
+}
+
+func simulateInput(req SimulateRequest) (engine.SimulateInput, SimulateRequestKind, error) {
+	in := engine.SimulateInput{State: req.State, ConnectUserID: req.ConnectUserID, SalesforceUserID: req.SalesforceUserID, Now: req.At}
 	switch {
 	case len(req.ConnectEvent) > 0:
 		ev, err := agentevent.Decode(req.ConnectEvent)

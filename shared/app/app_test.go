@@ -82,7 +82,7 @@ func TestAdminAPILambdaEvents(t *testing.T) {
 		{"", "get-config.json", 200, func(t *testing.T, b []byte) {
 			var c adminapi.ConfigResponse
 			mustJSON(t, b, &c)
-			if c.Version != 1 || c.Document == nil || len(c.Document.Rules) != 2 {
+			if c.Version != 1 || c.Document == nil || len(c.Document.Rules) != 3 {
 				t.Fatalf("config = %+v", c)
 			}
 		}},

@@ -95,7 +95,7 @@ func (l *Literal) UnmarshalJSON(b []byte) error {
 	case bool:
 		*l = Literal(strconv.FormatBool(x))
 	default:
-		return fmt.Errorf("value must be a string, number or boolean")
+		return fmt.Errorf("must be a string, number or boolean")
 	}
 	return nil
 }

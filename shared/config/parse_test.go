@@ -38,13 +38,13 @@ func TestParseSample(t *testing.T) {
 		got, want any
 	}{
 		{"schema version", doc.SchemaVersion, config.SchemaVersion},
-		{"rule count", len(doc.Rules), 2},
+		{"rule count", len(doc.Rules), 3},
 		{"first rule id", doc.Rules[0].ID, "connect-lunch-to-sf-away"},
 		{"string literal", string(*doc.Rules[0].Criteria[0].Right.Value), "Lunch"},
 		{"number literal keeps its text", string(*doc.Rules[1].Criteria[0].Right.Value), "100"},
 		{"left is a named operand", doc.Rules[1].Criteria[0].Left, config.Operand{Operand: "salesforce.newWorkloadPct"}},
 		{"rule contact policy", doc.Rules[1].WhileOnContact, "defer"},
-		{"mapping count", len(doc.StatusMappings), 3},
+		{"mapping count", len(doc.StatusMappings), 5},
 		{"connect catalog", len(doc.StatusCatalog.Connect), 5},
 		{"reserved offline status", doc.StatusCatalog.Salesforce[0], config.SalesforceStatus{ID: config.OfflineStatusID, DeveloperName: "Offline", Label: "Offline", IsOffline: true}},
 		{"routing skills", doc.RoutingQueues[0].Skills, []string{"Billing", "Spanish"}},
@@ -86,7 +86,6 @@ func TestParseFillsDefaults(t *testing.T) {
 	}{
 		{"no settings at all", `{"schemaVersion": 1}`, func(*config.Settings) {}},
 		{"empty settings", `{"schemaVersion": 1, "settings": {}}`, func(*config.Settings) {}},
-		{"explicit zeros mean default", `{"schemaVersion": 1, "settings": {"echoWindowSeconds": 0, "loopGuard": {"maxCrossings": 0}}}`, func(*config.Settings) {}},
 		{
 			"partial nested settings keep what is set",
 			`{"schemaVersion": 1, "settings": {"whileOnContact": "ignore", "loopGuard": {"maxCrossings": 5}, "identity": {"salesforceField": "FederationIdentifier"}}}`,

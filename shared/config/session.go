@@ -197,14 +197,14 @@ func (v *validator) session(s Session, cat StatusCatalog) {
 		v.addf(p+".targets", "must enable at least one of distribution, omniChannel and connect while the session feature is enabled")
 	}
 	for i, t := range s.SessionTypes {
-		v.required(fmt.Sprintf("%s.sessionTypes[%d]", p, i), t)
+		v.id(fmt.Sprintf("%s.sessionTypes[%d]", p, i), t)
 	}
 	for i, t := range s.LoginTypes {
-		v.required(fmt.Sprintf("%s.loginTypes[%d]", p, i), t)
+		v.id(fmt.Sprintf("%s.loginTypes[%d]", p, i), t)
 	}
 	ru := s.RelevantUsers
 	for i, n := range ru.Profiles {
-		v.required(fmt.Sprintf("%s.relevantUsers.profiles[%d]", p, i), n)
+		v.id(fmt.Sprintf("%s.relevantUsers.profiles[%d]", p, i), n)
 	}
 	for i, n := range ru.PermissionSets {
 		path := fmt.Sprintf("%s.relevantUsers.permissionSets[%d]", p, i)
@@ -287,6 +287,8 @@ func (v *validator) reason(path, s string) {
 		v.addf(path, "must not be blank; leave it out for the default")
 	case utf8.RuneCountInString(s) > MaxReasonLength:
 		v.addf(path, "must be at most %d characters, not %d", MaxReasonLength, utf8.RuneCountInString(s))
+	case badRune(s, false) != "":
+		v.addf(path, "%s", badRune(s, false))
 	}
 }
 

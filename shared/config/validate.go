@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
 )
@@ -33,8 +35,8 @@ func Validate(doc Document) []apperr.Problem {
 	}
 	for i, m := range doc.StatusMappings {
 		p := fmt.Sprintf("$.statusMappings[%d]", i)
-		v.required(p+".salesforceStatus", m.SalesforceStatus)
-		v.required(p+".connectStatus", m.ConnectStatus)
+		v.id(p+".salesforceStatus", m.SalesforceStatus)
+		v.id(p+".connectStatus", m.ConnectStatus)
 		if !m.ToConnect && !m.ToSalesforce {
 			v.addf(p, "must set toConnect, toSalesforce or both")
 		}
@@ -42,7 +44,7 @@ func Validate(doc Document) []apperr.Problem {
 	seenConnect := map[string]bool{}
 	for i, s := range doc.StatusCatalog.Connect {
 		p := fmt.Sprintf("$.statusCatalog.connect[%d]", i)
-		if v.required(p+".name", s.Name) && seenConnect[s.Name] {
+		if v.id(p+".name", s.Name) && seenConnect[s.Name] {
 			v.addf(p+".name", "duplicate status %q", s.Name)
 		}
 		seenConnect[s.Name] = true
@@ -51,13 +53,14 @@ func Validate(doc Document) []apperr.Problem {
 	seenID, seenName := map[string]bool{}, map[string]bool{}
 	for i, s := range doc.StatusCatalog.Salesforce {
 		p := fmt.Sprintf("$.statusCatalog.salesforce[%d]", i)
-		if v.required(p+".id", s.ID) && seenID[s.ID] {
+		if v.id(p+".id", s.ID) && seenID[s.ID] {
 			v.addf(p+".id", "duplicate id %q", s.ID)
 		}
-		if v.required(p+".developerName", s.DeveloperName) && seenName[s.DeveloperName] {
+		if v.id(p+".developerName", s.DeveloperName) && seenName[s.DeveloperName] {
 			v.addf(p+".developerName", "duplicate developerName %q", s.DeveloperName)
 		}
 		seenID[s.ID], seenName[s.DeveloperName] = true, true
+		v.name(p+".label", s.Label)
 		if s.ID == OfflineStatusID && !s.IsOffline {
 			v.addf(p+".isOffline", "status id %q is reserved for Offline and must set isOffline", OfflineStatusID)
 		}
@@ -65,17 +68,17 @@ func Validate(doc Document) []apperr.Problem {
 	seenQueue := map[string]bool{}
 	for i, q := range doc.RoutingQueues {
 		p := fmt.Sprintf("$.routingQueues[%d]", i)
-		if v.required(p+".salesforceQueueId", q.SalesforceQueueID) && seenQueue[q.SalesforceQueueID] {
+		if v.id(p+".salesforceQueueId", q.SalesforceQueueID) && seenQueue[q.SalesforceQueueID] {
 			v.addf(p+".salesforceQueueId", "queue %q is mapped twice", q.SalesforceQueueID)
 		}
 		seenQueue[q.SalesforceQueueID] = true
-		v.required(p+".connectQueueId", q.ConnectQueueID)
-		v.required(p+".contactFlowId", q.ContactFlowID)
+		v.id(p+".connectQueueId", q.ConnectQueueID)
+		v.id(p+".contactFlowId", q.ContactFlowID)
 		if q.Priority < 0 || q.Priority > 5 {
 			v.addf(p+".priority", "must be between 1 and 5, or 0 for the queue default")
 		}
 		for j, s := range q.Skills {
-			v.required(fmt.Sprintf("%s.skills[%d]", p, j), s)
+			v.id(fmt.Sprintf("%s.skills[%d]", p, j), s)
 		}
 	}
 	s := doc.Settings
@@ -94,7 +97,8 @@ func Validate(doc Document) []apperr.Problem {
 }
 
 func (v *validator) rule(p string, r Rule, s Settings) {
-	if v.required(p+".id", r.ID) {
+	v.name(p+".name", r.Name)
+	if v.id(p+".id", r.ID) {
 		if v.ruleIDs == nil {
 			v.ruleIDs = map[string]bool{}
 		}
@@ -118,7 +122,7 @@ func (v *validator) rule(p string, r Rule, s Settings) {
 		v.operand(cp+".right", c.Right)
 	}
 	v.oneOf(p+".destination", r.Destination, destinations)
-	v.required(p+".targetState", r.TargetState)
+	v.id(p+".targetState", r.TargetState)
 	if r.WhileOnContact != "" {
 		v.oneOf(p+".whileOnContact", r.WhileOnContact, contactPolicies)
 	}
@@ -148,6 +152,69 @@ func (v *validator) required(path, s string) bool {
 		return false
 	}
 	return true
+}
+
+// Limits on the document's identifiers and names, in characters (Unicode code points).
+const (
+	// MaxIDLength bounds ids and the names that act as ids: rule ids, status names, ids and
+	// DeveloperNames, target states, queue and contact flow ids, skills, session and login
+	// types, profile names.
+	MaxIDLength = 128
+	// MaxNameLength bounds free-text names: rule names and status labels.
+	MaxNameLength = 255
+)
+
+// id checks a required identifier: at most MaxIDLength characters, no leading or trailing
+// space, and no control, invisible formatting or bidirectional-override characters, which
+// would make two ids that look the same differ (or one id display as another). It reports
+// whether s passed.
+func (v *validator) id(path, s string) bool {
+	if !v.required(path, s) {
+		return false
+	}
+	switch n := utf8.RuneCountInString(s); {
+	case n > MaxIDLength:
+		v.addf(path, "must be at most %d characters, not %d", MaxIDLength, n)
+		return false
+	case strings.TrimSpace(s) != s:
+		v.addf(path, "must not start or end with a space")
+		return false
+	}
+	if msg := badRune(s, true); msg != "" {
+		v.addf(path, "%s", msg)
+		return false
+	}
+	return true
+}
+
+// name checks optional free text: at most MaxNameLength characters, and no control or
+// bidirectional-override characters.
+func (v *validator) name(path, s string) {
+	if n := utf8.RuneCountInString(s); n > MaxNameLength {
+		v.addf(path, "must be at most %d characters, not %d", MaxNameLength, n)
+		return
+	}
+	if msg := badRune(s, false); msg != "" {
+		v.addf(path, "%s", msg)
+	}
+}
+
+// badRune describes the first character of s that has no place in an id (strict) or a name.
+func badRune(s string, strict bool) string {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsControl(r):
+			return fmt.Sprintf("must not contain control character U+%04X", r)
+		case unicode.Is(unicode.Bidi_Control, r):
+			return fmt.Sprintf("must not contain bidirectional control character U+%04X", r)
+		case strict && unicode.Is(unicode.Cf, r):
+			return fmt.Sprintf("must not contain invisible formatting character U+%04X", r)
+		}
+	}
+	return ""
 }
 
 func (v *validator) oneOf(path, s string, allowed []string) {

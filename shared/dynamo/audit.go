@@ -104,7 +104,7 @@ func (s *Store) QueryAudit(ctx context.Context, q audit.Query) (audit.Page, erro
 		Limit:                     aws.Int32(int32(limit)),
 	}
 	if q.PageToken != "" {
-		sk, err := decodePageToken(q.PageToken)
+		sk, err := decodePageToken(q.PageToken, q.Subject, lo, hi)
 		if err != nil {
 			return audit.Page{}, err
 		}
@@ -134,15 +134,51 @@ func (s *Store) QueryAudit(ctx context.Context, q audit.Query) (audit.Page, erro
 		page.Entries = append(page.Entries, e)
 	}
 	if sk, ok := out.LastEvaluatedKey[attrSK].(*types.AttributeValueMemberS); ok {
-		page.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(sk.Value))
+		page.NextPageToken = encodePageToken(q.Subject, sk.Value)
 	}
 	return page, nil
 }
 
-func decodePageToken(tok string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) == 0 {
-		return "", apperr.Invalidf([]apperr.Problem{{Path: "pageToken", Message: "is malformed: pass nextPageToken from the previous page unchanged"}}, "page token is malformed")
+// pageToken is what an audit page token carries: the subject it belongs to, so that a token
+// passed with another subject is refused rather than silently starting elsewhere, and the sort
+// key to continue after.
+type pageToken struct {
+	Subject string `json:"s"`
+	SK      string `json:"k"`
+}
+
+func encodePageToken(subject, sk string) string {
+	b, _ := json.Marshal(pageToken{Subject: subject, SK: sk})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodePageToken returns the sort key of a token issued for subject, refusing a malformed
+// token and a foreign one: another subject's, or one outside the query's [lo, hi] key range
+// (DynamoDB would reject that start key with an error the operator cannot act on).
+func decodePageToken(tok, subject, lo, hi string) (string, error) {
+	bad := func(msg string) error {
+		return apperr.Invalidf([]apperr.Problem{{Path: "pageToken", Message: msg}}, "bad page token")
 	}
-	return string(b), nil
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	var pt pageToken
+	if err != nil || json.Unmarshal(b, &pt) != nil || !validAuditSK(pt.SK) {
+		return "", bad("is malformed: pass nextPageToken from the previous page unchanged")
+	}
+	if pt.Subject != subject {
+		return "", bad("belongs to another subject: pass it with the subject and time range of the query that returned it")
+	}
+	if pt.SK < lo || pt.SK > hi {
+		return "", bad("lies outside this query's since/until range: pass it with the time range of the query that returned it")
+	}
+	return pt.SK, nil
+}
+
+// validAuditSK reports whether sk has the shape of an audit sort key: a sortableTime, "#", an id.
+func validAuditSK(sk string) bool {
+	n := len(sortableLayout)
+	if len(sk) < n+2 || sk[n] != '#' {
+		return false
+	}
+	_, err := time.Parse(sortableLayout, sk[:n])
+	return err == nil
 }

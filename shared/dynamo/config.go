@@ -21,6 +21,8 @@ type VersionedConfig struct {
 	Version   int64
 	UpdatedAt time.Time
 	UpdatedBy string
+	// RollbackOf is the version this one restored, or 0 for an ordinary save.
+	RollbackOf int64
 }
 
 // configItem is the stored form. The document is kept as its JSON text so it round-trips
@@ -32,6 +34,8 @@ type configItem struct {
 	Document  string `dynamodbav:"doc"`
 	UpdatedAt string `dynamodbav:"updatedAt"`
 	UpdatedBy string `dynamodbav:"updatedBy"`
+	// RollbackOf is the version this one restored (RestoreConfig), or 0.
+	RollbackOf int64 `dynamodbav:"rollbackOf,omitempty"`
 }
 
 func (it configItem) decode() (VersionedConfig, error) {
@@ -42,6 +46,7 @@ func (it configItem) decode() (VersionedConfig, error) {
 	v.Version = it.Version
 	v.UpdatedAt, _ = time.Parse(time.RFC3339Nano, it.UpdatedAt)
 	v.UpdatedBy = it.UpdatedBy
+	v.RollbackOf = it.RollbackOf
 	return v, nil
 }
 
@@ -54,9 +59,13 @@ func (s *Store) GetConfig(ctx context.Context) (VersionedConfig, error) {
 	return it.decode()
 }
 
-// ConfigVersion returns an earlier (or the current) version from the history, for rollback.
+// ConfigVersion returns an earlier (or the current) version from the history, for rollback. A
+// version never saved is apperr.NotFound, "version 99 does not exist".
 func (s *Store) ConfigVersion(ctx context.Context, version int64) (VersionedConfig, error) {
 	it, err := s.getConfigItem(ctx, configHistorySK(version))
+	if apperr.Is(err, apperr.NotFound) {
+		return VersionedConfig{}, apperr.New(apperr.NotFound, "version %d does not exist", version)
+	}
 	if err != nil {
 		return VersionedConfig{}, err
 	}
@@ -91,6 +100,16 @@ func (s *Store) getConfigItem(ctx context.Context, sk string) (configItem, error
 // two writes leaves nothing to repair. TransactWriteItems would do it in one call, but the
 // embedded servers do not all support it (DESIGN.md §4).
 func (s *Store) PutConfig(ctx context.Context, doc config.Document, expected int64, by string) (int64, error) {
+	return s.putConfig(ctx, doc, expected, by, 0)
+}
+
+// RestoreConfig stores doc, the document of the earlier version from, as the next version after
+// expected, like PutConfig, and records the new version in the history as a rollback of from.
+func (s *Store) RestoreConfig(ctx context.Context, doc config.Document, expected int64, by string, from int64) (int64, error) {
+	return s.putConfig(ctx, doc, expected, by, from)
+}
+
+func (s *Store) putConfig(ctx context.Context, doc config.Document, expected int64, by string, rollbackOf int64) (int64, error) {
 	body, err := json.Marshal(doc)
 	if err != nil {
 		return 0, apperr.Wrap(apperr.Invalid, err, "config document cannot be encoded")
@@ -108,14 +127,14 @@ func (s *Store) PutConfig(ctx context.Context, doc config.Document, expected int
 		}
 		if err := s.putConfigItem(ctx, configItem{
 			PK: configPK, SK: configHistorySK(cur.Version), Version: cur.Version,
-			Document: cur.Document, UpdatedAt: cur.UpdatedAt, UpdatedBy: cur.UpdatedBy,
+			Document: cur.Document, UpdatedAt: cur.UpdatedAt, UpdatedBy: cur.UpdatedBy, RollbackOf: cur.RollbackOf,
 		}, nil); err != nil {
 			return 0, err
 		}
 	}
 	next := configItem{
 		PK: configPK, SK: configCurrent, Version: expected + 1, Document: string(body),
-		UpdatedAt: s.now().UTC().Format(time.RFC3339Nano), UpdatedBy: by,
+		UpdatedAt: s.now().UTC().Format(time.RFC3339Nano), UpdatedBy: by, RollbackOf: rollbackOf,
 	}
 	cond := expression.AttributeNotExists(expression.Name(attrPK))
 	if expected > 0 {
@@ -159,6 +178,8 @@ type ConfigVersionInfo struct {
 	Version   int64     `json:"version"`
 	UpdatedAt time.Time `json:"updatedAt"`
 	UpdatedBy string    `json:"updatedBy,omitempty"`
+	// RollbackOf is the version this one restored, when it was a rollback.
+	RollbackOf int64 `json:"rollbackOf,omitempty"`
 }
 
 // ConfigHistory lists up to limit stored versions, newest first.
@@ -168,7 +189,7 @@ func (s *Store) ConfigHistory(ctx context.Context, limit int) ([]ConfigVersionIn
 	}
 	keyCond := expression.Key(attrPK).Equal(expression.Value(configPK)).
 		And(expression.Key(attrSK).BeginsWith("V#"))
-	proj := expression.NamesList(expression.Name("version"), expression.Name("updatedAt"), expression.Name("updatedBy"))
+	proj := expression.NamesList(expression.Name("version"), expression.Name("updatedAt"), expression.Name("updatedBy"), expression.Name("rollbackOf"))
 	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).WithProjection(proj).Build()
 	if err != nil {
 		return nil, apperr.Wrap(apperr.Internal, err, "build query")
@@ -192,7 +213,7 @@ func (s *Store) ConfigHistory(ctx context.Context, limit int) ([]ConfigVersionIn
 			return nil, apperr.Wrap(apperr.Internal, err, "decode config history")
 		}
 		at, _ := time.Parse(time.RFC3339Nano, it.UpdatedAt)
-		infos = append(infos, ConfigVersionInfo{Version: it.Version, UpdatedAt: at, UpdatedBy: it.UpdatedBy})
+		infos = append(infos, ConfigVersionInfo{Version: it.Version, UpdatedAt: at, UpdatedBy: it.UpdatedBy, RollbackOf: it.RollbackOf})
 	}
 	return infos, nil
 }

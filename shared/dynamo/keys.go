@@ -39,7 +39,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // sortableTime renders t in UTC with fixed width, so string order equals time order.
 func sortableTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+	return t.UTC().Format(sortableLayout)
 }
 
 // notOlder is eventtime.Bound.NotOlder as a condition on the stored time attribute attr (in
@@ -49,3 +49,6 @@ func notOlder(attr string, t time.Time, b eventtime.Bound) expression.ConditionB
 	return expression.Name(attr).LessThanEqual(expression.Value(sortableTime(t))).
 		Or(expression.Name(attr).GreaterThan(expression.Value(sortableTime(b.Latest()))))
 }
+
+// sortableLayout is sortableTime's fixed-width layout.
+const sortableLayout = "2006-01-02T15:04:05.000000000Z"

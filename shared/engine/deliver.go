@@ -63,27 +63,27 @@ func (b *Batch) deliverConnect(ctx context.Context, a *agentRun) error {
 // FlushReport says what Flush did.
 type FlushReport struct {
 	// Published counts Salesforce commands accepted; PublishCalls counts publish calls.
-	Published int
+	Published int `json:"published"`
 	// PublishCalls counts PublishPresenceCommands calls.
-	PublishCalls int
+	PublishCalls int `json:"publishCalls"`
 	// Failed lists Salesforce commands whose delivery failed in a way a retry may fix; they stay
 	// in the outbox.
-	Failed []CommandFailure
+	Failed []CommandFailure `json:"failed,omitempty"`
 	// Errors are failures to store the outcome (the outbox still holds the commands, which are
-	// sent again later under the same command ids).
-	Errors []error
+	// sent again later under the same command ids). In JSON they are their user-safe messages.
+	Errors []error `json:"-"`
 }
 
 // CommandFailure is one command that could not be delivered.
 type CommandFailure struct {
 	// ConnectUserID is the agent.
-	ConnectUserID string
+	ConnectUserID string `json:"connectUserId"`
 	// EventID is the event that caused the command (Command.CausedBy).
-	EventID string
+	EventID string `json:"eventId"`
 	// CommandID is the command.
-	CommandID string
-	// Err is a *DeliveryError.
-	Err error
+	CommandID string `json:"commandId"`
+	// Err is a *DeliveryError; in JSON, its user-safe message.
+	Err error `json:"-"`
 }
 
 // Flush publishes every undelivered Salesforce command of the batch's agents, at most

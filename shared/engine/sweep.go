@@ -17,14 +17,14 @@ const SweepLimit = 1000
 // SweepReport says what a sweep did.
 type SweepReport struct {
 	// Due counts pending index entries whose deadline had passed.
-	Due int
+	Due int `json:"due"`
 	// Expired counts commands audited "not applied: console not open" (or "not applicable: user
 	// logged out" when the user's Salesforce session ended meanwhile).
-	Expired int
+	Expired int `json:"expired"`
 	// OutboxAgents counts agents whose outbox was retried.
-	OutboxAgents int
+	OutboxAgents int `json:"outboxAgents"`
 	// Flush reports the outbox retry's deliveries.
-	Flush FlushReport
+	Flush FlushReport `json:"flush"`
 }
 
 // Sweep runs SweepPending and then SweepOutbox; schedule it every minute or so.

@@ -9,6 +9,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
 )
@@ -101,6 +103,45 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, apperr.Invalidf([]apperr.Problem{{Path: "$", Message: "body is empty"}}, "request body is empty")
 	}
 	return body, nil
+}
+
+// probeMethods are the methods Allowed tries; HEAD is served by every GET route.
+var probeMethods = []string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodPatch, http.MethodPost, http.MethodPut}
+
+// Allowed lists the methods mux serves at r's path, OPTIONS included, in alphabetical order; it is
+// empty when no route has that path.
+func Allowed(mux *http.ServeMux, r *http.Request) []string {
+	var allowed []string
+	for _, m := range probeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) == 0 {
+		return nil
+	}
+	allowed = append(allowed, http.MethodOptions)
+	slices.Sort(allowed)
+	return allowed
+}
+
+// Unrouted answers a request mux has no route for. On a path mux serves with other methods it
+// sets the Allow header; OPTIONS is then answered 204 and Unrouted returns nil, and any other
+// method gets a MethodNotAllowed error for the caller to write. A path with no route at all
+// gets a NotFound error.
+func Unrouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) error {
+	allowed := Allowed(mux, r)
+	if len(allowed) == 0 {
+		return apperr.New(apperr.NotFound, "no route %s %s", r.Method, r.URL.Path)
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	return apperr.New(MethodNotAllowed, "method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allowed, ", "))
 }
 
 func isJSONSuffix(mt string) bool {

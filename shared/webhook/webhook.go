@@ -130,17 +130,16 @@ func New(verifier *Verifier, proc PresenceProcessor, opts Options) *Handler {
 	return h
 }
 
-// ServeHTTP routes a request; other routes get a JSON 404, other methods on a route a JSON 405.
+// ServeHTTP routes a request; other routes get a JSON 404, other methods on a route a JSON 405
+// with Allow, and OPTIONS a 204 with Allow.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := h.mux.Handler(r); pattern == "" {
-		switch {
-		case r.URL.Path == SessionPath && h.opts.Session == nil:
+		if r.URL.Path == SessionPath && h.opts.Session == nil {
 			h.fail(w, r, apperr.New(apperr.NotFound, "session-driven availability is not enabled on this bridge"))
-		case r.URL.Path == Path || r.URL.Path == SessionPath:
-			w.Header().Set("Allow", http.MethodPost)
-			h.fail(w, r, apperr.New(httpjson.MethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
-		default:
-			h.fail(w, r, apperr.New(apperr.NotFound, "no route %s %s", r.Method, r.URL.Path))
+			return
+		}
+		if err := httpjson.Unrouted(w, r, h.mux); err != nil {
+			h.fail(w, r, err)
 		}
 		return
 	}

@@ -676,10 +676,13 @@ func TestRoutes(t *testing.T) {
 	tests := []struct {
 		method, path string
 		want         int
+		allow        string
 	}{
-		{http.MethodGet, webhook.Path, http.StatusMethodNotAllowed},
-		{http.MethodPut, webhook.Path, http.StatusMethodNotAllowed},
-		{http.MethodPost, "/webhooks/salesforce/other", http.StatusNotFound},
+		{http.MethodGet, webhook.Path, http.StatusMethodNotAllowed, "OPTIONS, POST"},
+		{http.MethodPut, webhook.Path, http.StatusMethodNotAllowed, "OPTIONS, POST"},
+		{http.MethodDelete, webhook.Path, http.StatusMethodNotAllowed, "OPTIONS, POST"},
+		{http.MethodPost, "/webhooks/salesforce/other", http.StatusNotFound, ""},
+		{http.MethodOptions, "/webhooks/salesforce/other", http.StatusNotFound, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -687,9 +690,18 @@ func TestRoutes(t *testing.T) {
 			if w.Code != tt.want {
 				t.Fatalf("status %d, want %d", w.Code, tt.want)
 			}
+			if got := w.Header().Get("Allow"); got != tt.allow {
+				t.Errorf("Allow = %q, want %q", got, tt.allow)
+			}
 			decodeResponse(t, w)
 		})
 	}
+	t.Run("OPTIONS answers 204 with Allow and no body", func(t *testing.T) {
+		w := f.do(httptest.NewRequest(http.MethodOptions, webhook.Path, nil))
+		if w.Code != http.StatusNoContent || w.Header().Get("Allow") != "OPTIONS, POST" || w.Body.Len() != 0 {
+			t.Fatalf("status %d Allow %q body %q", w.Code, w.Header().Get("Allow"), w.Body)
+		}
+	})
 }
 
 func TestNewVerifierNeedsDependencies(t *testing.T) {
