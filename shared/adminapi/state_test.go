@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamotest"
 	"github.com/omnibridge/omnibridge/shared/eventtime"
+	"github.com/omnibridge/omnibridge/shared/httpjson"
 	"github.com/omnibridge/omnibridge/shared/presence"
 	"github.com/omnibridge/omnibridge/shared/session"
 )
@@ -88,4 +90,26 @@ func TestClearState(t *testing.T) {
 		bare := adminapi.New(store, adminapi.Options{})
 		wantError(t, serve(t, bare, request{method: http.MethodDelete, path: "/agents/" + agent + "/state"}), http.StatusNotFound, apperr.NotFound)
 	})
+}
+
+// TestClearStateRoutes: another method on a DELETE route is a 405 with Allow, OPTIONS a 204.
+func TestClearStateRoutes(t *testing.T) {
+	store := dynamotest.NewStore(t)
+	api := adminapi.New(store, adminapi.Options{States: store})
+	for _, path := range []string{"/agents/3f6c2a1e-8b4d-4c7e-9a2f-1d5e7b9c0a11/state", "/users/0055e000003AbCdAAK/session"} {
+		t.Run("GET "+path, func(t *testing.T) {
+			rec := serve(t, api, request{method: http.MethodGet, path: path})
+			if got := rec.Header().Get("Allow"); got != "DELETE, OPTIONS" {
+				t.Errorf("Allow = %q, want %q", got, "DELETE, OPTIONS")
+			}
+			wantError(t, rec, http.StatusMethodNotAllowed, httpjson.MethodNotAllowed)
+		})
+		t.Run("OPTIONS "+path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			api.ServeHTTP(rec, httptest.NewRequest(http.MethodOptions, path, nil))
+			if rec.Code != http.StatusNoContent || rec.Header().Get("Allow") != "DELETE, OPTIONS" {
+				t.Fatalf("status %d Allow %q", rec.Code, rec.Header().Get("Allow"))
+			}
+		})
+	}
 }
