@@ -637,6 +637,7 @@ func (s *Sim) startTaskContact(_ map[string]string, _ url.Values, body []byte) (
 	if in.ClientToken != "" {
 		s.tokens[in.ClientToken] = &tokenUse{contactID: c.id, fingerprint: string(fp)}
 	}
+	s.emitContact(contactevent.Initiated, c)
 	if flow != nil && flow.queueID != "" {
 		s.enqueue(c, flow.queueID)
 	}

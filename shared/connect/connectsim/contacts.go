@@ -87,6 +87,7 @@ func (s *Sim) Call(nc NewCall) (string, error) {
 		return "", err
 	}
 	c.customer, c.system = nc.Customer, s.phoneNumber
+	s.emitContact(contactevent.Initiated, c)
 	s.enqueue(c, q.id)
 	return c.id, nil
 }
@@ -118,12 +119,13 @@ func (s *Sim) Transfer(contactID, queue string) (string, error) {
 		c.initialID = old.id
 	}
 	s.setState(old, agentevent.ContactStateEnded)
+	s.emitContact(contactevent.Initiated, c)
 	s.enqueue(c, q.id)
 	return c.id, nil
 }
 
-// newQueuedContact registers a contact that is on no agent and emits INITIATED. Callers hold
-// s.mu.
+// newQueuedContact registers a contact that is on no agent; the caller completes it and emits
+// INITIATED. Callers hold s.mu.
 func (s *Sim) newQueuedContact(id string, ch agentevent.Channel, method agentevent.InitiationMethod) (*contact, error) {
 	if id == "" {
 		id = s.newID()
@@ -134,7 +136,6 @@ func (s *Sim) newQueuedContact(id string, ch agentevent.Channel, method agenteve
 	now := s.now()
 	c := &contact{id: id, initialID: id, channel: ch, method: method, created: now, updated: now, connectedToSystem: &now, attributes: map[string]string{}}
 	s.contacts[id] = c
-	s.emitContact(contactevent.Initiated, c)
 	return c, nil
 }
 

@@ -8,8 +8,19 @@
 //	api := connect.NewSDKClient(cfg, srv.URL)
 //
 // It serves ListAgentStatuses, PutUserStatus, GetCurrentUserData, SearchUsers, DescribeUser,
-// StartTaskContact, StopContact and UpdateContactAttributes with the SDK's paths, methods,
-// status codes and error shapes (X-Amzn-ErrorType header and {"message": ...} body).
+// StartTaskContact, StopContact, UpdateContactAttributes, DescribeContact,
+// UpdateContactRoutingData, ListQueues, DescribeQueue, ListContactFlows,
+// ListPredefinedAttributes and DescribePredefinedAttribute with the SDK's paths, methods, status
+// codes and error shapes (X-Amzn-ErrorType header and {"message": ...} body). StartTaskContact
+// is idempotent on ClientToken (see Options.StrictClientToken and ClientTokens) and runs the
+// seeded flow, which may queue the task.
+//
+// Contacts (tasks, inbound calls with Call, transfers, Offer and Place) emit Amazon Connect
+// contact events (INITIATED, QUEUED, CONNECTED_TO_AGENT, DISCONNECTED, COMPLETED after the
+// agent clears the contact's after contact work, CONTACT_DATA_UPDATED on attribute updates) in
+// the exact EventBridge envelope: kept in a log (ContactEvents) and delivered to subscribers
+// (SubscribeContactEvents). DescribeContact returns what the events lack, such as the
+// customer's number.
 //
 // Beside the API, Go methods drive it the way agents and customers would (Login, SetStatus,
 // Offer, Place, Connect, Hold, End, Clear ...), and every change of an agent is emitted as an
