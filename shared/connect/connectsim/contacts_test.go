@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/omnibridge/omnibridge/shared/contactevent"
 	"github.com/omnibridge/omnibridge/shared/connect/connectsim"
+	"github.com/omnibridge/omnibridge/shared/contactevent"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
