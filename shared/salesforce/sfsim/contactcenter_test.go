@@ -42,7 +42,7 @@ func (c *rawClient) search(q string) (int, []string, []byte) {
 	var res struct {
 		SearchRecords []struct {
 			Attributes struct{ Type, URL string } `json:"attributes"`
-			ID         string                      `json:"Id"`
+			ID         string                     `json:"Id"`
 		} `json:"searchRecords"`
 	}
 	if err := json.Unmarshal(body, &res); err != nil {
