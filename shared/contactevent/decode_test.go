@@ -90,7 +90,7 @@ func TestSamples(t *testing.T) {
 // TestMixedKeyCase pins what the reference sample needs: PascalCase AgentInfo/AgentArn beside
 // camelCase keys, and "Voice" as a channel.
 func TestMixedKeyCase(t *testing.T) {
-	ev, err := contactevent.Decode(read(t, "/work/shared/reference/connect-contact-event.json"))
+	ev, err := contactevent.Decode(read(t, filepath.Join(samplesDir, "reference-outbound-disconnected-mixed-case.json")) // a copy of ../shared/reference/connect-contact-event.json)
 	if err != nil {
 		t.Fatal(err)
 	}
