@@ -90,7 +90,8 @@ func TestSamples(t *testing.T) {
 // TestMixedKeyCase pins what the reference sample needs: PascalCase AgentInfo/AgentArn beside
 // camelCase keys, and "Voice" as a channel.
 func TestMixedKeyCase(t *testing.T) {
-	ev, err := contactevent.Decode(read(t, filepath.Join(samplesDir, "reference-outbound-disconnected-mixed-case.json")) // a copy of ../shared/reference/connect-contact-event.json)
+	// A copy of ../shared/reference/connect-contact-event.json, so the test runs without it.
+	ev, err := contactevent.Decode(read(t, filepath.Join(samplesDir, "reference-outbound-disconnected-mixed-case.json")))
 	if err != nil {
 		t.Fatal(err)
 	}
