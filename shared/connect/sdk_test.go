@@ -26,7 +26,8 @@ func seed(extraUsers int) connectsim.Seed {
 			{Name: "Available", Type: "ROUTABLE"}, {Name: "Lunch"}, {Name: "Break"}, {Name: "Meeting"},
 			{Name: "Training"}, {Name: "Offline", Type: "OFFLINE"},
 		},
-		Users: []connectsim.SeedUser{{ID: "u-jdoe", Username: "jdoe", FirstName: "Jane", LastName: "Doe", Email: "jdoe@example.com"}},
+		Users:        []connectsim.SeedUser{{ID: "u-jdoe", Username: "jdoe", FirstName: "Jane", LastName: "Doe", Email: "jdoe@example.com"}},
+		ContactFlows: []connectsim.SeedContactFlow{{ID: "flow-cases", Name: "Omnibridge case task"}},
 	}
 	for i := range extraUsers {
 		s.Users = append(s.Users, connectsim.SeedUser{ID: fmt.Sprintf("agent-%03d", i), Username: fmt.Sprintf("agent%03d", i)})

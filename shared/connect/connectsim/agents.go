@@ -8,6 +8,7 @@ import (
 
 	"github.com/omnibridge/omnibridge/shared/agentevent"
 	"github.com/omnibridge/omnibridge/shared/apperr"
+	"github.com/omnibridge/omnibridge/shared/contactevent"
 )
 
 type user struct {
@@ -45,6 +46,18 @@ type contact struct {
 	attributes                             map[string]string
 	references                             map[string]Reference
 	created                                time.Time
+
+	// What contact events and DescribeContact report.
+	previousID, relatedID string
+	customer, system      string // voice endpoints; customer "" when withheld
+	connectedToSystem     *time.Time
+	disconnectedAt        *time.Time
+	acwStart, acwEnd      *time.Time
+	lastAgentID           string // the agent it was on, kept after Clear
+	priority              int64
+	timeAdjust            int32
+	routing               *routingCriteria
+	updated               time.Time
 }
 
 // Reference is a task reference as StartTaskContact received it.
@@ -111,6 +124,9 @@ type NewContact struct {
 	// State is the state the contact appears in: INCOMING, PENDING or CONNECTING. It defaults
 	// to INCOMING for Offer and CONNECTING for Place.
 	State agentevent.ContactState
+	// CustomerEndpoint is the customer's number (E.164, as Connect reports it) that
+	// DescribeContact returns; empty for a withheld number.
+	CustomerEndpoint string
 }
 
 // activeStates are the contact states in which the agent is handling the contact; a status
@@ -380,7 +396,15 @@ func (s *Sim) newAgentContact(userID string, nc NewContact, inbound bool) (*cont
 	case !inbound && rp.outboundQueue != "":
 		q = s.queues[rp.outboundQueue]
 	}
-	c := &contact{id: nc.ID, initialID: nc.InitialContactID, channel: nc.Channel, method: nc.InitiationMethod, created: s.now()}
+	c := &contact{id: nc.ID, initialID: nc.InitialContactID, channel: nc.Channel, method: nc.InitiationMethod, created: s.now(), customer: nc.CustomerEndpoint}
+	c.updated = c.created
+	if c.channel == agentevent.ChannelVoice {
+		c.system = s.phoneNumber
+	}
+	if inbound {
+		t := c.created
+		c.connectedToSystem = &t
+	}
 	if q != nil {
 		c.queueID = q.id
 	}
@@ -417,9 +441,16 @@ func (s *Sim) putOnAgent(c *contact, userID string, state agentevent.ContactStat
 		}
 	}
 	prev := s.snapshot(u)
-	c.agentID, c.state, c.stateStart = u.id, state, s.now()
+	isNew := s.contacts[c.id] == nil
+	c.agentID, c.lastAgentID, c.state, c.stateStart = u.id, u.id, state, s.now()
 	s.contacts[c.id] = c
 	u.contacts = append(u.contacts, c)
+	if isNew { // Offer and Place: the contact starts now
+		s.emitContact(contactevent.Initiated, c)
+		if c.queuedAt != nil {
+			s.emitContact(contactevent.Queued, c)
+		}
+	}
 	s.emit(agentevent.EventTypeStateChange, u, prev)
 	return nil
 }
@@ -504,12 +535,17 @@ func (s *Sim) setState(c *contact, state agentevent.ContactState) {
 	u := s.users[c.agentID]
 	prev := s.snapshot(u)
 	now := s.now()
-	c.state, c.stateStart = state, now
+	c.state, c.stateStart, c.updated = state, now, now
 	if state == agentevent.ContactStateConnected && c.connectedAt == nil {
 		c.connectedAt = &now
+		s.emitContact(contactevent.ConnectedToAgent, c)
 	}
 	if !activeStates[state] {
 		c.ended = true
+	}
+	if state == agentevent.ContactStateEnded {
+		c.disconnectedAt, c.acwStart = &now, &now
+		s.emitContact(contactevent.Disconnected, c)
 	}
 	s.emit(agentevent.EventTypeStateChange, u, prev)
 }
@@ -537,6 +573,12 @@ func (s *Sim) Clear(contactID string) error {
 	}
 	if len(u.contacts) == 0 && u.next != nil {
 		u.statusID, u.statusStart, u.next = u.next.statusID, s.now(), nil
+	}
+	c.agentID = ""
+	if c.state == agentevent.ContactStateEnded {
+		now := s.now()
+		c.acwEnd, c.updated = &now, now
+		s.emitContact(contactevent.Completed, c)
 	}
 	s.emit(agentevent.EventTypeStateChange, u, prev)
 	return nil

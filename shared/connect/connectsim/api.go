@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/omnibridge/omnibridge/shared/agentevent"
+	"github.com/omnibridge/omnibridge/shared/contactevent"
 )
 
 // The handlers below answer in the shapes the SDK's deserializers.go reads: member names as in
@@ -506,31 +507,88 @@ func (s *Sim) describeUser(p map[string]string, _ url.Values, _ []byte) (any, *a
 
 var referenceTypes = map[string]bool{"URL": true, "ATTACHMENT": true, "NUMBER": true, "STRING": true, "DATE": true, "EMAIL": true}
 
-func (s *Sim) startTaskContact(_ map[string]string, _ url.Values, body []byte) (any, *apiError) {
-	var in struct {
-		Attributes        map[string]string
-		ClientToken       string
-		ContactFlowId     string
-		Description       string
-		InstanceId        string
-		Name              string
-		PreviousContactId string
-		QuickConnectId    string
-		References        map[string]struct{ Type, Value string }
-		RelatedContactId  string
-		TaskTemplateId    string
+// taskRequest is StartTaskContact's body. Its JSON form, ClientToken left out, is the
+// fingerprint a repeated ClientToken is compared on.
+type taskRequest struct {
+	Attributes        map[string]string                       `json:",omitempty"`
+	ClientToken       string                                  `json:"-"`
+	ContactFlowId     string                                  `json:",omitempty"`
+	Description       string                                  `json:",omitempty"`
+	InstanceId        string                                  `json:",omitempty"`
+	Name              string                                  `json:",omitempty"`
+	PreviousContactId string                                  `json:",omitempty"`
+	QuickConnectId    string                                  `json:",omitempty"`
+	References        map[string]struct{ Type, Value string } `json:",omitempty"`
+	RelatedContactId  string                                  `json:",omitempty"`
+	ScheduledTime     *float64                                `json:",omitempty"`
+	TaskTemplateId    string                                  `json:",omitempty"`
+}
+
+// tokenUse is what the sim remembers of a ClientToken: the contact it created, the request's
+// fingerprint, and how often it came back with the same or with other parameters.
+type tokenUse struct {
+	contactID   string
+	fingerprint string
+	replays     int
+	mismatches  int
+}
+
+// TokenUse reports how one StartTaskContact ClientToken was used, for idempotency assertions.
+type TokenUse struct {
+	Token     string
+	ContactID string
+	// Replays counts later requests with the same token and the same parameters.
+	Replays int
+	// Mismatches counts later requests with the same token and other parameters.
+	Mismatches int
+}
+
+// ClientTokens returns every ClientToken StartTaskContact has seen, by contact creation order.
+func (s *Sim) ClientTokens() []TokenUse {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]TokenUse, 0, len(s.tokens))
+	for tok, u := range s.tokens {
+		out = append(out, TokenUse{Token: tok, ContactID: u.contactID, Replays: u.replays, Mismatches: u.mismatches})
 	}
+	sort.Slice(out, func(i, j int) bool {
+		ci, cj := s.contacts[out[i].ContactID], s.contacts[out[j].ContactID]
+		if !ci.created.Equal(cj.created) {
+			return ci.created.Before(cj.created)
+		}
+		return out[i].Token < out[j].Token
+	})
+	return out
+}
+
+func (s *Sim) startTaskContact(_ map[string]string, _ url.Values, body []byte) (any, *apiError) {
+	var in taskRequest
 	if aerr := decodeBody(body, &in); aerr != nil {
 		return nil, aerr
+	}
+	if err := json.Unmarshal(body, &struct{ ClientToken *string }{&in.ClientToken}); err != nil {
+		return nil, &apiError{http.StatusBadRequest, "SerializationException", "could not parse request body: " + err.Error()}
 	}
 	unlock, aerr := s.lockInstance(in.InstanceId)
 	if aerr != nil {
 		return nil, aerr
 	}
 	defer unlock()
-	if id, ok := s.tokens[in.ClientToken]; ok && in.ClientToken != "" {
-		// Same token, same contact: Connect makes StartTaskContact idempotent on ClientToken.
-		return map[string]string{"ContactId": id}, nil
+	fp, _ := json.Marshal(in) // cannot fail: strings, maps of strings and a float
+	if use, ok := s.tokens[in.ClientToken]; ok && in.ClientToken != "" {
+		// Connect keeps a ClientToken for 7 days and answers a repeat with the contact it
+		// created. A repeat with other parameters is answered the same way unless
+		// Options.StrictClientToken asks for the IdempotencyException other Connect operations
+		// give.
+		if use.fingerprint == string(fp) {
+			use.replays++
+			return map[string]string{"ContactId": use.contactID}, nil
+		}
+		use.mismatches++
+		if s.opts.StrictClientToken {
+			return nil, &apiError{http.StatusConflict, "IdempotencyException", "ClientToken " + in.ClientToken + " was already used with different parameters"}
+		}
+		return map[string]string{"ContactId": use.contactID}, nil
 	}
 	switch {
 	case in.Name == "":
@@ -558,18 +616,30 @@ func (s *Sim) startTaskContact(_ map[string]string, _ url.Values, body []byte) (
 			return nil, errNotFound("Contact not found: %s", rel)
 		}
 	}
-	c := &contact{
-		id: s.newID(), channel: agentevent.ChannelTask, method: agentevent.InitiationAPI, viaAPI: true,
-		name: in.Name, description: in.Description, flowID: in.ContactFlowId, clientToken: in.ClientToken,
-		attributes: in.Attributes, references: refs, created: s.now(),
+	var flow *contactFlow
+	if in.ContactFlowId != "" {
+		if flow = s.flows[in.ContactFlowId]; flow == nil {
+			return nil, errNotFound("Contact flow not found: %s", in.ContactFlowId)
+		}
 	}
-	if c.attributes == nil {
-		c.attributes = map[string]string{}
+	c, err := s.newQueuedContact("", agentevent.ChannelTask, agentevent.InitiationAPI)
+	if err != nil {
+		return nil, &apiError{http.StatusInternalServerError, "InternalServiceException", err.Error()}
 	}
-	c.initialID = c.id
-	s.contacts[c.id] = c
+	c.viaAPI, c.name, c.description, c.flowID, c.clientToken = true, in.Name, in.Description, in.ContactFlowId, in.ClientToken
+	c.previousID, c.relatedID, c.references = in.PreviousContactId, in.RelatedContactId, refs
+	if in.PreviousContactId != "" {
+		c.initialID = s.contacts[in.PreviousContactId].initialID
+	}
+	for k, v := range in.Attributes {
+		c.attributes[k] = v
+	}
 	if in.ClientToken != "" {
-		s.tokens[in.ClientToken] = c.id
+		s.tokens[in.ClientToken] = &tokenUse{contactID: c.id, fingerprint: string(fp)}
+	}
+	s.emitContact(contactevent.Initiated, c)
+	if flow != nil && flow.queueID != "" {
+		s.enqueue(c, flow.queueID)
 	}
 	return map[string]string{"ContactId": c.id}, nil
 }
@@ -590,9 +660,13 @@ func (s *Sim) stopContact(_ map[string]string, _ url.Values, body []byte) (any, 
 	}
 	if c.agentID != "" {
 		s.setState(c, agentevent.ContactStateEnded) // the agent goes to ACW, as for a hang-up
-	} else {
-		c.ended = true
+		return nil, nil
 	}
+	// On no agent there is no after contact work: COMPLETED follows DISCONNECTED at once.
+	now := s.now()
+	c.ended, c.disconnectedAt, c.updated = true, &now, now
+	s.emitContact(contactevent.Disconnected, c)
+	s.emitContact(contactevent.Completed, c)
 	return nil, nil
 }
 
@@ -632,6 +706,10 @@ func (s *Sim) updateContactAttributes(_ map[string]string, _ url.Values, body []
 		}
 		for k, v := range in.Attributes {
 			c.attributes[k] = v
+		}
+		c.updated = s.now()
+		if !c.ended {
+			s.emitContact(contactevent.ContactDataUpdated, c, contactevent.PropertyUserDefinedAttributes)
 		}
 	}
 	return nil, nil

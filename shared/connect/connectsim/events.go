@@ -47,17 +47,22 @@ func (s *Sim) EventsFor(userID string) []Record {
 // of its own: fn may call back into the sim, and a slow fn never blocks the API. The returned
 // function unsubscribes (it may be called from fn); records not yet handed to fn are dropped.
 func (s *Sim) Subscribe(fn func(Record)) (unsubscribe func()) {
-	sub := &subscriber{fn: fn}
+	return subscribe(s, s.subs, fn)
+}
+
+// subscribe registers fn in subs (a map guarded by s.mu) and starts its delivery goroutine.
+func subscribe[T any](s *Sim, subs map[int]*subscriber[T], fn func(T)) (unsubscribe func()) {
+	sub := &subscriber[T]{fn: fn}
 	sub.cond = sync.NewCond(&sub.mu)
 	s.mu.Lock()
 	id := s.nextSub
 	s.nextSub++
-	s.subs[id] = sub
+	subs[id] = sub
 	s.mu.Unlock()
 	go sub.run()
 	return func() {
 		s.mu.Lock()
-		delete(s.subs, id)
+		delete(subs, id)
 		s.mu.Unlock()
 		sub.close()
 	}
@@ -65,29 +70,29 @@ func (s *Sim) Subscribe(fn func(Record)) (unsubscribe func()) {
 
 // subscriber is an unbounded queue drained by one goroutine, so emitting never blocks on a
 // subscriber and each subscriber sees records in order.
-type subscriber struct {
-	fn     func(Record)
+type subscriber[T any] struct {
+	fn     func(T)
 	mu     sync.Mutex
 	cond   *sync.Cond
-	queue  []Record
+	queue  []T
 	closed bool
 }
 
-func (sub *subscriber) push(r Record) {
+func (sub *subscriber[T]) push(r T) {
 	sub.mu.Lock()
 	sub.queue = append(sub.queue, r)
 	sub.mu.Unlock()
 	sub.cond.Signal()
 }
 
-func (sub *subscriber) close() {
+func (sub *subscriber[T]) close() {
 	sub.mu.Lock()
 	sub.closed = true
 	sub.mu.Unlock()
 	sub.cond.Signal()
 }
 
-func (sub *subscriber) run() {
+func (sub *subscriber[T]) run() {
 	for {
 		sub.mu.Lock()
 		for len(sub.queue) == 0 && !sub.closed {

@@ -75,5 +75,13 @@ func basicSeed() connectsim.Seed {
 			{ID: "u-jdoe", Username: "jdoe", FirstName: "Jane", LastName: "Doe", Email: "jdoe@example.com"},
 			{ID: "u-msmith", Username: "msmith", FirstName: "Mark", LastName: "Smith"},
 		},
+		ContactFlows: []connectsim.SeedContactFlow{
+			{ID: "flow-1", Name: "Task to nowhere"},
+			{ID: "flow-cases", Name: "Omnibridge case task", Queue: "PrimaryQueue"},
+			{ID: "flow-transfer", Name: "Default queue transfer", Type: "QUEUE_TRANSFER"},
+		},
+		PredefinedAttributes: []connectsim.SeedPredefinedAttribute{
+			{Name: "Omnibridge_Skill", Values: []string{"Billing", "Spanish", "Hardware"}},
+		},
 	}
 }

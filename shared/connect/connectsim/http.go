@@ -175,6 +175,13 @@ var routes = []route{
 	{"PUT", "StartTaskContact", split("/contact/task"), (*Sim).startTaskContact},
 	{"POST", "StopContact", split("/contact/stop"), (*Sim).stopContact},
 	{"POST", "UpdateContactAttributes", split("/contact/attributes"), (*Sim).updateContactAttributes},
+	{"GET", "DescribeContact", split("/contacts/{InstanceId}/{ContactId}"), (*Sim).describeContact},
+	{"POST", "UpdateContactRoutingData", split("/contacts/{InstanceId}/{ContactId}/routing-data"), (*Sim).updateContactRoutingData},
+	{"GET", "ListQueues", split("/queues-summary/{InstanceId}"), (*Sim).listQueues},
+	{"GET", "DescribeQueue", split("/queues/{InstanceId}/{QueueId}"), (*Sim).describeQueue},
+	{"GET", "ListContactFlows", split("/contact-flows-summary/{InstanceId}"), (*Sim).listContactFlows},
+	{"GET", "ListPredefinedAttributes", split("/predefined-attributes/{InstanceId}"), (*Sim).listPredefinedAttributes},
+	{"GET", "DescribePredefinedAttribute", split("/predefined-attributes/{InstanceId}/{Name}"), (*Sim).describePredefinedAttribute},
 }
 
 func split(path string) []string { return strings.Split(strings.Trim(path, "/"), "/") }

@@ -47,6 +47,30 @@ type Seed struct {
 	RoutingProfiles []SeedRoutingProfile `json:"routingProfiles,omitempty"`
 	AgentStatuses   []SeedAgentStatus    `json:"agentStatuses,omitempty"`
 	Users           []SeedUser           `json:"users,omitempty"`
+	// ContactFlows are the flows StartTaskContact can run; see SeedContactFlow.
+	ContactFlows []SeedContactFlow `json:"contactFlows,omitempty"`
+	// PredefinedAttributes are the attributes routing criteria may name (proficiency routing).
+	PredefinedAttributes []SeedPredefinedAttribute `json:"predefinedAttributes,omitempty"`
+	// PhoneNumber is the instance's claimed number: the system endpoint of calls (default
+	// +18005550100).
+	PhoneNumber string `json:"phoneNumber,omitempty"`
+}
+
+// SeedContactFlow is a contact flow of the seed. Type defaults to CONTACT_FLOW. Queue, when
+// set, is the queue the flow transfers a task to (its "Set working queue" and "Transfer to
+// queue" blocks), so a task started with it is QUEUED there; without it the task waits in no
+// queue until RouteContact.
+type SeedContactFlow struct {
+	ID    string `json:"id,omitempty"`
+	Name  string `json:"name"`
+	Type  string `json:"type,omitempty"`
+	Queue string `json:"queue,omitempty"`
+}
+
+// SeedPredefinedAttribute is a predefined attribute and its allowed values.
+type SeedPredefinedAttribute struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values"`
 }
 
 // SeedQueue is a queue of the seed.
@@ -128,7 +152,7 @@ func (s *Sim) load(seed Seed) error {
 		if id == "" {
 			id = stableID("queue", q.Name)
 		}
-		s.queues[id] = &queue{id: id, arn: s.instanceARN + "/queue/" + id, name: q.Name}
+		s.queues[id] = &queue{id: id, arn: s.instanceARN + "/queue/" + id, name: q.Name, modified: s.now()}
 		s.queueOrder = append(s.queueOrder, id)
 	}
 	if len(probs) > 0 {
@@ -194,6 +218,64 @@ func (s *Sim) load(seed Seed) error {
 			}
 		}
 	}
+	flows := seed.ContactFlows
+	if len(flows) == 0 {
+		flows = []SeedContactFlow{
+			{Name: "Default agent transfer", Type: "AGENT_TRANSFER"},
+			{Name: "Default queue transfer", Type: "QUEUE_TRANSFER"},
+			{Name: "Sample inbound flow (first contact experience)", Type: "CONTACT_FLOW"},
+		}
+	}
+	for i, f := range flows {
+		path := fmt.Sprintf("$.contactFlows[%d]", i)
+		typ := strings.ToUpper(f.Type)
+		if typ == "" {
+			typ = "CONTACT_FLOW"
+		}
+		if !flowTypes[typ] {
+			add(path+".type", "unknown flow type %q", f.Type)
+		}
+		if f.Name == "" {
+			add(path+".name", "required")
+			continue
+		}
+		id := f.ID
+		if id == "" {
+			id = stableID("contact-flow", f.Name)
+		}
+		if s.flows[id] != nil {
+			add(path+".id", "duplicate contact flow id %q", id)
+			continue
+		}
+		fl := &contactFlow{id: id, arn: s.instanceARN + "/contact-flow/" + id, name: f.Name, typ: typ}
+		if f.Queue != "" {
+			if q := s.findQueue(f.Queue); q != nil {
+				fl.queueID = q.id
+			} else {
+				add(path+".queue", "unknown queue %q", f.Queue)
+			}
+		}
+		s.flows[id] = fl
+		s.flowOrder = append(s.flowOrder, id)
+	}
+	for i, a := range seed.PredefinedAttributes {
+		path := fmt.Sprintf("$.predefinedAttributes[%d]", i)
+		switch {
+		case a.Name == "":
+			add(path+".name", "required")
+		case s.attributes[a.Name] != nil:
+			add(path+".name", "duplicate predefined attribute %q", a.Name)
+		case len(a.Values) == 0:
+			add(path+".values", "at least one value is required")
+		default:
+			s.attributes[a.Name] = &predefinedAttribute{name: a.Name, values: append([]string(nil), a.Values...), modified: s.now()}
+			s.attributeOrder = append(s.attributeOrder, a.Name)
+		}
+	}
+	s.phoneNumber = seed.PhoneNumber
+	if s.phoneNumber == "" {
+		s.phoneNumber = "+18005550100"
+	}
 	for i, u := range seed.Users {
 		if _, err := s.addUser(u); err != nil {
 			for _, p := range apperr.ProblemsOf(err) {
@@ -217,6 +299,13 @@ func (s *Sim) findQueue(ref string) *queue {
 		}
 	}
 	return nil
+}
+
+// flowTypes are the ContactFlowType values of the API.
+var flowTypes = map[string]bool{
+	"CONTACT_FLOW": true, "CUSTOMER_QUEUE": true, "CUSTOMER_HOLD": true, "CUSTOMER_WHISPER": true,
+	"AGENT_HOLD": true, "AGENT_WHISPER": true, "OUTBOUND_WHISPER": true, "AGENT_TRANSFER": true,
+	"QUEUE_TRANSFER": true, "CAMPAIGN": true,
 }
 
 func (s *Sim) findProfile(ref string) *routingProfile {

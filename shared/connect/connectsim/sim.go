@@ -8,8 +8,19 @@
 //	api := connect.NewSDKClient(cfg, srv.URL)
 //
 // It serves ListAgentStatuses, PutUserStatus, GetCurrentUserData, SearchUsers, DescribeUser,
-// StartTaskContact, StopContact and UpdateContactAttributes with the SDK's paths, methods,
-// status codes and error shapes (X-Amzn-ErrorType header and {"message": ...} body).
+// StartTaskContact, StopContact, UpdateContactAttributes, DescribeContact,
+// UpdateContactRoutingData, ListQueues, DescribeQueue, ListContactFlows,
+// ListPredefinedAttributes and DescribePredefinedAttribute with the SDK's paths, methods, status
+// codes and error shapes (X-Amzn-ErrorType header and {"message": ...} body). StartTaskContact
+// is idempotent on ClientToken (see Options.StrictClientToken and ClientTokens) and runs the
+// seeded flow, which may queue the task.
+//
+// Contacts (tasks, inbound calls with Call, transfers, Offer and Place) emit Amazon Connect
+// contact events (INITIATED, QUEUED, CONNECTED_TO_AGENT, DISCONNECTED, COMPLETED after the
+// agent clears the contact's after contact work, CONTACT_DATA_UPDATED on attribute updates) in
+// the exact EventBridge envelope: kept in a log (ContactEvents) and delivered to subscribers
+// (SubscribeContactEvents). DescribeContact returns what the events lack, such as the
+// customer's number.
 //
 // Beside the API, Go methods drive it the way agents and customers would (Login, SetStatus,
 // Offer, Place, Connect, Hold, End, Clear ...), and every change of an agent is emitted as an
@@ -54,6 +65,11 @@ type Options struct {
 	// sample: no AgentStatus.Type and no RoutingProfile.Concurrency. Off, records carry both,
 	// as current Connect instances send them.
 	ReferenceShape bool
+	// StrictClientToken answers a StartTaskContact that repeats a ClientToken with different
+	// parameters with 409 IdempotencyException. Off, it gets the first request's ContactId, as
+	// Connect documents for a token it has seen ("If a contact is already started, the contact
+	// ID is returned"); either way the repeat is counted in ClientTokens.
+	StrictClientToken bool
 }
 
 // Throttle is a token bucket in front of the API, the way Connect enforces its quotas.
@@ -87,11 +103,19 @@ type Sim struct {
 	users        map[string]*user
 	userOrder    []string
 	contacts     map[string]*contact
-	tokens       map[string]string // StartTaskContact ClientToken → contact id
+	tokens       map[string]*tokenUse // StartTaskContact ClientToken → its first use
 	events       []Record
 	seq          uint64
-	subs         map[int]*subscriber
+	subs         map[int]*subscriber[Record]
 	nextSub      int
+
+	flows          map[string]*contactFlow
+	flowOrder      []string
+	attributes     map[string]*predefinedAttribute
+	attributeOrder []string
+	phoneNumber    string
+	contactEvents  []ContactEventRecord
+	contactSubs    map[int]*subscriber[ContactEventRecord]
 
 	// netMu guards what the HTTP layer keeps: the request log, faults and throttling.
 	netMu    sync.Mutex
@@ -106,6 +130,18 @@ type Sim struct {
 
 type queue struct {
 	id, arn, name string
+	modified      time.Time
+}
+
+type contactFlow struct {
+	id, arn, name, typ string
+	queueID            string // the queue the flow transfers tasks to, "" if none
+}
+
+type predefinedAttribute struct {
+	name     string
+	values   []string
+	modified time.Time
 }
 
 type routingProfile struct {
@@ -126,22 +162,25 @@ type agentStatus struct {
 // or repeats names, is refused with an apperr.Invalid error listing every problem.
 func New(seed Seed, opts Options) (*Sim, error) {
 	s := &Sim{
-		opts:       opts,
-		region:     seed.Region,
-		accountID:  seed.AccountID,
-		instanceID: seed.InstanceID,
-		queues:     map[string]*queue{},
-		profiles:   map[string]*routingProfile{},
-		statuses:   map[string]*agentStatus{},
-		users:      map[string]*user{},
-		contacts:   map[string]*contact{},
-		tokens:     map[string]string{},
-		subs:       map[int]*subscriber{},
-		counts:     map[string]int{},
-		rng:        mrand.New(mrand.NewPCG(opts.FaultSeed, opts.FaultSeed^0x9e3779b97f4a7c15)),
-		latency:    opts.Latency,
-		throttle:   opts.Throttle,
-		limiters:   map[string]*rate.Limiter{},
+		opts:        opts,
+		region:      seed.Region,
+		accountID:   seed.AccountID,
+		instanceID:  seed.InstanceID,
+		queues:      map[string]*queue{},
+		profiles:    map[string]*routingProfile{},
+		statuses:    map[string]*agentStatus{},
+		users:       map[string]*user{},
+		contacts:    map[string]*contact{},
+		tokens:      map[string]*tokenUse{},
+		subs:        map[int]*subscriber[Record]{},
+		flows:       map[string]*contactFlow{},
+		attributes:  map[string]*predefinedAttribute{},
+		contactSubs: map[int]*subscriber[ContactEventRecord]{},
+		counts:      map[string]int{},
+		rng:         mrand.New(mrand.NewPCG(opts.FaultSeed, opts.FaultSeed^0x9e3779b97f4a7c15)),
+		latency:     opts.Latency,
+		throttle:    opts.Throttle,
+		limiters:    map[string]*rate.Limiter{},
 	}
 	if s.region == "" {
 		s.region = "us-east-1"

@@ -6,7 +6,9 @@
 //
 // It implements the parts of the REST API Omnibridge uses, with Salesforce's wire formats: the
 // OAuth 2.0 JWT bearer and client credentials flows, a SOQL subset with relationship fields,
-// semi-joins, anti-joins and nextRecordsUrl paging, sObject CRUD, sObject Collections,
+// semi-joins, anti-joins and nextRecordsUrl paging, SOSL phone search (FIND {...} IN PHONE
+// FIELDS RETURNING ...), sObject CRUD with the standard objects' required and computed fields
+// (CaseNumber, IsClosed, Name), sObject Collections,
 // composite, platform events (kept in an event log), invocable Apex actions and Apex REST (both
 // implemented by Go handlers). It records every request, counts API calls, reports
 // Sforce-Limit-Info, and injects latency and faults by rule, so retry and refresh logic can be
@@ -66,6 +68,7 @@ const (
 	KindSObject     Kind = "sobject"
 	KindCollections Kind = "collections"
 	KindComposite   Kind = "composite"
+	KindSearch      Kind = "search" // one SOSL search
 	KindAction      Kind = "action"
 	KindApexREST    Kind = "apexrest"
 	KindOther       Kind = "other"
@@ -96,19 +99,20 @@ const orgID = "00Dxx0000001gPL"
 type Org struct {
 	cfg Config
 
-	mu        sync.RWMutex // the data: records, schema, events, handlers, cursors
-	types     map[string]*table
-	byID      map[string]*record
-	nextID    uint64
-	generated int
-	seq       int
-	rules     map[string][]ValidationRule
-	events    []Event
-	replaySeq int64
-	actions   map[string]ActionHandler
-	apex      *http.ServeMux
-	cursors   map[string]*cursor
-	cursorIDs []string
+	mu         sync.RWMutex // the data: records, schema, events, handlers, cursors
+	types      map[string]*table
+	byID       map[string]*record
+	nextID     uint64
+	generated  int
+	seq        int
+	caseNumber int // the last CaseNumber given
+	rules      map[string][]ValidationRule
+	events     []Event
+	replaySeq  int64
+	actions    map[string]ActionHandler
+	apex       *http.ServeMux
+	cursors    map[string]*cursor
+	cursorIDs  []string
 
 	authMu sync.Mutex
 	tokens map[string]session
@@ -138,7 +142,7 @@ func New(cfg Config) *Org {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Org{
+	o := &Org{
 		cfg:     cfg,
 		types:   map[string]*table{},
 		byID:    map[string]*record{},
@@ -150,6 +154,8 @@ func New(cfg Config) *Org {
 		calls:   map[Kind]int{},
 		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5f5f)),
 	}
+	o.installStandardRules()
+	return o
 }
 
 func (o *Org) now() time.Time { return o.cfg.Now() }
@@ -217,6 +223,8 @@ func kindOf(path string) Kind {
 		return KindCollections
 	case rest == "composite":
 		return KindComposite
+	case rest == "search":
+		return KindSearch
 	case strings.HasPrefix(rest, "sobjects/"):
 		return KindSObject
 	case strings.HasPrefix(rest, "actions/"):
@@ -268,6 +276,8 @@ func (o *Org) dispatch(w http.ResponseWriter, r *http.Request, body []byte) {
 		o.serveDelete(w, seg[1], seg[2])
 	case rest == "composite/sobjects" && (method == http.MethodPost || method == http.MethodPatch):
 		o.serveCollections(w, method, body)
+	case rest == "search" && method == http.MethodGet:
+		o.serveSearch(w, r, ver)
 	case rest == "composite" && method == http.MethodPost:
 		o.serveComposite(w, r, body)
 	case len(seg) == 4 && seg[0] == "actions" && seg[1] == "custom" && seg[2] == "apex" && method == http.MethodPost:

@@ -436,6 +436,15 @@ func (p *parser) name() (token, *soqlError) {
 	return p.next(), nil
 }
 
+// objectName parses the object after FROM. GROUP is reserved (GROUP BY) but also names the
+// Group object (queues, public groups), which SOQL accepts after FROM.
+func (p *parser) objectName() (token, *soqlError) {
+	if t := p.peek(); t.kind == tIdent && strings.EqualFold(t.text, "Group") {
+		return p.next(), nil
+	}
+	return p.name()
+}
+
 func (p *parser) query() (*query, *soqlError) {
 	q := &query{limit: -1}
 	if err := p.expectKeyword("SELECT"); err != nil {
@@ -463,7 +472,7 @@ func (p *parser) query() (*query, *soqlError) {
 	if err := p.expectKeyword("FROM"); err != nil {
 		return nil, err
 	}
-	from, err := p.name()
+	from, err := p.objectName()
 	if err != nil {
 		return nil, err
 	}
@@ -682,7 +691,7 @@ func (p *parser) subquery() (*query, *soqlError) {
 	if err := p.expectKeyword("FROM"); err != nil {
 		return nil, err
 	}
-	from, err := p.name()
+	from, err := p.objectName()
 	if err != nil {
 		return nil, err
 	}

@@ -195,7 +195,7 @@ func TestQueryErrors(t *testing.T) {
 		{"unknown field", "SELECT Foo__c FROM Case", "INVALID_FIELD", "No such column 'Foo__c' on entity 'Case'"},
 		{"unknown field in WHERE", "SELECT Id FROM Case WHERE Foo__c = 1", "INVALID_FIELD", "No such column 'Foo__c'"},
 		{"unknown field in ORDER BY", "SELECT Id FROM Case ORDER BY Foo__c", "INVALID_FIELD", "No such column 'Foo__c'"},
-		{"unknown relationship", "SELECT Account.Name FROM Case", "INVALID_FIELD", "Didn't understand relationship 'Account'"},
+		{"unknown relationship", "SELECT Parent__r.Name FROM Case", "INVALID_FIELD", "Didn't understand relationship 'Parent__r'"},
 		{"unknown object", "SELECT Id FROM Nope__c", "INVALID_TYPE", "sObject type 'Nope__c' is not supported"},
 	}
 	o := testOrg(t)

@@ -387,6 +387,10 @@ func (o *Org) prepare(t *table, rec *record, fields map[string]any, trusted bool
 		if err != nil {
 			return nil, &Error{Code: "INVALID_FIELD_FOR_INSERT_UPDATE", Message: fmt.Sprintf("Cannot deserialize value of field %s: %v", k, err), Fields: []string{canon}}
 		}
+		if !trusted && computedField(t, canon) {
+			readOnly = append(readOnly, canon)
+			continue
+		}
 		if slices.Contains(systemFields, canon) {
 			switch {
 			case canon == "Id" && rec != nil:
@@ -464,6 +468,7 @@ func (o *Org) commit(w *write) string {
 		f := maps.Clone(w.rec.f)
 		maps.Copy(f, w.vals)
 		f["LastModifiedDate"], f["SystemModstamp"] = now, now
+		o.derive(w.t, f, false, now)
 		w.rec.f = f
 		return w.rec.id
 	}
@@ -480,6 +485,7 @@ func (o *Org) commit(w *write) string {
 			rec.f[f] = stamp
 		}
 	}
+	o.derive(w.t, rec.f, true, now)
 	w.t.recs = append(w.t.recs, rec)
 	o.byID[id] = rec
 	return id
