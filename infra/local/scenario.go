@@ -33,6 +33,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/salesforce"
 	"github.com/omnibridge/omnibridge/shared/salesforce/sfsim"
 	"github.com/omnibridge/omnibridge/shared/sfevents"
+	"github.com/omnibridge/omnibridge/shared/strictjson"
 	"github.com/omnibridge/omnibridge/shared/webhook"
 )
 
@@ -191,7 +192,7 @@ func parseScenario(raw []byte) (*scenario, error) {
 		Agent string            `json:"agent"`
 		Steps []json.RawMessage `json:"steps"`
 	}
-	if kind := jsonKind(raw); kind != "an object" {
+	if kind := strictjson.TypeName(raw); kind != "an object" {
 		return nil, fmt.Errorf("scenario: want a JSON object with name and steps, got %s", kind)
 	}
 	decodeObject(raw, &file, "", &probs) // problems are collected; the known fields are still read
@@ -275,7 +276,7 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 		Omni       *omniStepAction       `json:"omni"`
 		Poll       *bool                 `json:"poll"`
 	}
-	if kind := jsonKind(raw); kind != "an object" {
+	if kind := strictjson.TypeName(raw); kind != "an object" {
 		probs.add(path, "want an object with at and one action, got %s", kind)
 		return scenarioStep{}, false
 	}
@@ -486,7 +487,7 @@ func decodeObject(raw []byte, v any, path string, probs *scenarioProblems) bool 
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		probs.add(path, "want an object, got %s", jsonKind(raw))
+		probs.add(path, "want an object, got %s", strictjson.TypeName(raw))
 		return false
 	}
 	ok := true
@@ -547,7 +548,7 @@ func decodeValue(raw json.RawMessage, f reflect.Value, path string, probs *scena
 			if typeErr.Field != "" {
 				where = joinPath(path, typeErr.Field)
 			}
-			probs.add(where, "want %s, got %s", describeType(typeErr.Type), jsonKind(raw))
+			probs.add(where, "want %s, got %s", describeType(typeErr.Type), strictjson.TypeName(raw))
 		} else {
 			probs.add(path, "%v", err)
 		}
@@ -561,27 +562,6 @@ func joinPath(path, key string) string {
 		return key
 	}
 	return path + "." + key
-}
-
-// jsonKind names the kind of a JSON value, for messages.
-func jsonKind(raw []byte) string {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 {
-		return "nothing"
-	}
-	switch t[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }
 
 // describeType names a Go type the way a scenario author thinks of it.

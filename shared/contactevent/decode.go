@@ -14,6 +14,7 @@ import (
 
 	"github.com/omnibridge/omnibridge/shared/agentevent"
 	"github.com/omnibridge/omnibridge/shared/apperr"
+	"github.com/omnibridge/omnibridge/shared/strictjson"
 )
 
 // maxIDLength is the longest contact id Connect documents (1-256 characters).
@@ -225,7 +226,7 @@ func (d *decoder) routingCriteria(o *object, key string) []RoutingCriteria {
 		return nil
 	}
 	var items []*object
-	switch kindOf(raw) {
+	switch strictjson.TypeName(raw) {
 	case "an object":
 		items = []*object{d.object(path, raw)}
 	case "an array":
@@ -233,7 +234,7 @@ func (d *decoder) routingCriteria(o *object, key string) []RoutingCriteria {
 			items = append(items, d.object(fmt.Sprintf("%s[%d]", path, i), r))
 		}
 	default:
-		d.add(path, "expected an object or an array, got %s", kindOf(raw))
+		d.add(path, "expected an object or an array, got %s", strictjson.TypeName(raw))
 		return nil
 	}
 	var out []RoutingCriteria
@@ -335,7 +336,7 @@ type object struct {
 // object reads raw as an object; null yields nil, anything else but an object is a problem.
 // raw must be valid JSON.
 func (d *decoder) object(path string, raw json.RawMessage) *object {
-	switch k := kindOf(raw); k {
+	switch k := strictjson.TypeName(raw); k {
 	case "null":
 		return nil
 	case "an object":
@@ -375,7 +376,7 @@ func (d *decoder) object(path string, raw json.RawMessage) *object {
 func (d *decoder) array(path string, raw json.RawMessage) []json.RawMessage {
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		d.add(path, "expected an array, got %s", kindOf(raw))
+		d.add(path, "expected an array, got %s", strictjson.TypeName(raw))
 		return nil
 	}
 	return items
@@ -392,7 +393,7 @@ func (o *object) pathOf(key string) string {
 // field returns key's value and path; absent and null both report !ok.
 func (o *object) field(key string) (json.RawMessage, string, bool) {
 	raw, ok := o.vals[strings.ToLower(key)]
-	if !ok || kindOf(raw) == "null" {
+	if !ok || strictjson.TypeName(raw) == "null" {
 		return nil, o.pathOf(key), false
 	}
 	return raw, o.pathOf(key), true
@@ -405,7 +406,7 @@ func (o *object) str(key string) string {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		o.d.add(path, "expected a string, got %s", kindOf(raw))
+		o.d.add(path, "expected a string, got %s", strictjson.TypeName(raw))
 	}
 	return s
 }
@@ -413,7 +414,7 @@ func (o *object) str(key string) string {
 // reqStr reads a string that must be present and not empty.
 func (o *object) reqStr(key string) string {
 	raw, path, ok := o.field(key)
-	if ok && kindOf(raw) != "a string" {
+	if ok && strictjson.TypeName(raw) != "a string" {
 		return o.str(key) // reports the type
 	}
 	s := o.str(key)
@@ -463,7 +464,7 @@ func (o *object) count(key string) *int {
 	}
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err != nil {
-		o.d.add(path, "expected an integer, got %s", kindOf(raw))
+		o.d.add(path, "expected an integer, got %s", strictjson.TypeName(raw))
 		return nil
 	}
 	i, err := strconv.Atoi(n.String())
@@ -481,7 +482,7 @@ func (o *object) number(key string) *float64 {
 	}
 	var f float64
 	if err := json.Unmarshal(raw, &f); err != nil {
-		o.d.add(path, "expected a number, got %s", kindOf(raw))
+		o.d.add(path, "expected a number, got %s", strictjson.TypeName(raw))
 		return nil
 	}
 	return &f
@@ -518,7 +519,7 @@ func (o *object) strList(key string) []string {
 	for i, r := range o.d.array(path, raw) {
 		var s string
 		if err := json.Unmarshal(r, &s); err != nil {
-			o.d.add(fmt.Sprintf("%s[%d]", path, i), "expected a string, got %s", kindOf(r))
+			o.d.add(fmt.Sprintf("%s[%d]", path, i), "expected a string, got %s", strictjson.TypeName(r))
 			continue
 		}
 		out = append(out, s)
@@ -534,38 +535,17 @@ func (o *object) strMap(key string) map[string]string {
 	}
 	var vals map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &vals); err != nil {
-		o.d.add(path, "expected an object, got %s", kindOf(raw))
+		o.d.add(path, "expected an object, got %s", strictjson.TypeName(raw))
 		return nil
 	}
 	out := make(map[string]string, len(vals))
 	for name, v := range vals {
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
-			o.d.add(path+"."+name, "expected a string, got %s", kindOf(v))
+			o.d.add(path+"."+name, "expected a string, got %s", strictjson.TypeName(v))
 			continue
 		}
 		out[name] = s
 	}
 	return out
-}
-
-// kindOf names the JSON type of a valid JSON value.
-func kindOf(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "nothing"
-	}
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }

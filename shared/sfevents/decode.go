@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
+	"github.com/omnibridge/omnibridge/shared/strictjson"
 )
 
 // Limits on single fields, mirrored by the JSON Schema.
@@ -213,7 +214,7 @@ func (d *decoder) batch(body []byte, event func(d *decoder, i int, p string, raw
 func (d *decoder) events(raw json.RawMessage, event func(d *decoder, i int, p string, raw json.RawMessage)) {
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil {
-		d.add("$.events", "must be an array, not %s", jsonType(raw))
+		d.add("$.events", "must be an array, not %s", strictjson.TypeName(raw))
 		return
 	}
 	switch {
@@ -316,7 +317,7 @@ func (c contract[T]) typeList() string {
 func (d *decoder) object(p string, raw json.RawMessage, allowed []field, other func(string) string) (map[string]json.RawMessage, bool) {
 	ms, ok := members(raw)
 	if !ok {
-		d.add(p, "must be an object, not %s", jsonType(raw))
+		d.add(p, "must be an object, not %s", strictjson.TypeName(raw))
 		return nil, false
 	}
 	obj := make(map[string]json.RawMessage, len(ms))
@@ -434,7 +435,7 @@ func (d *decoder) value(p string, k kind, raw json.RawMessage) parsed {
 func (d *decoder) text(p string, raw json.RawMessage) string {
 	var s string
 	if !isJSONString(raw) || json.Unmarshal(raw, &s) != nil {
-		d.add(p, "must be a string, not %s", jsonType(raw))
+		d.add(p, "must be a string, not %s", strictjson.TypeName(raw))
 		return ""
 	}
 	return s
@@ -452,8 +453,8 @@ func (d *decoder) sfid(p, s, prefix, want string) string {
 
 func (d *decoder) count(p string, raw json.RawMessage) float64 {
 	var f float64
-	if jsonType(raw) != "a number" || json.Unmarshal(raw, &f) != nil {
-		d.add(p, "must be a number of 0 or more, not %s", jsonType(raw))
+	if strictjson.TypeName(raw) != "a number" || json.Unmarshal(raw, &f) != nil {
+		d.add(p, "must be a number of 0 or more, not %s", strictjson.TypeName(raw))
 		return 0
 	}
 	if f < 0 {
@@ -466,7 +467,7 @@ func (d *decoder) count(p string, raw json.RawMessage) float64 {
 func (d *decoder) channels(p string, raw json.RawMessage) []string {
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil {
-		d.add(p, "must be an array of service channel API names, not %s", jsonType(raw))
+		d.add(p, "must be an array of service channel API names, not %s", strictjson.TypeName(raw))
 		return nil
 	}
 	if len(items) > maxChannels {
@@ -597,27 +598,6 @@ func isAllowed(fields []field, key string) bool {
 func isJSONString(raw json.RawMessage) bool {
 	raw = bytes.TrimSpace(raw)
 	return len(raw) > 0 && raw[0] == '"'
-}
-
-// jsonType names the JSON type of a valid value, for messages.
-func jsonType(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "nothing"
-	}
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }
 
 // keyPath renders an object key as a JSON path step: .name for plain names, ["..."] otherwise.

@@ -300,3 +300,25 @@ func jsonFields(t reflect.Type) map[string]reflect.StructField {
 	}
 	return m
 }
+
+// TypeName names the JSON type of a valid JSON value for messages ("an object", "a string",
+// "null", …; "nothing" for empty input), never a Go type.
+func TypeName(raw []byte) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}

@@ -101,3 +101,16 @@ func TestDecode(t *testing.T) {
 		})
 	}
 }
+
+func TestTypeName(t *testing.T) {
+	for raw, want := range map[string]string{
+		` {"a":1}`: "an object", `[1]`: "an array", `"x"`: "a string", `true`: "a boolean",
+		`false`: "a boolean", `null`: "null", `-1.5`: "a number", `  `: "nothing",
+	} {
+		t.Run(want+" "+raw, func(t *testing.T) {
+			if got := strictjson.TypeName([]byte(raw)); got != want {
+				t.Fatalf("TypeName(%q) = %q, want %q", raw, got, want)
+			}
+		})
+	}
+}
