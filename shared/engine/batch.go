@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/audit"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
@@ -186,20 +188,22 @@ func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev pres
 	link func(context.Context) (dynamo.Link, error)) (Result, error) {
 	e := b.e
 	subject := agentSubject(a.id)
+	// The idempotency check and the agent's load are independent reads: made at once, they
+	// cost one round trip. A duplicate needs the loaded agent too, so the load is never wasted.
+	var seen bool
+	reads, rctx := errgroup.WithContext(ctx)
 	if ev.ID != "" {
-		seen, err := e.store.Seen(ctx, idemKey(ev.ID))
-		if err != nil {
-			return Result{Subject: subject}, err
-		}
-		if seen {
-			return b.duplicate(ctx, cfg, a, ev)
-		}
+		reads.Go(func() (err error) { seen, err = e.store.Seen(rctx, idemKey(ev.ID)); return err })
+	}
+	reads.Go(func() error { return b.prepare(rctx, a) })
+	if err := reads.Wait(); err != nil {
+		return Result{Subject: subject}, err
+	}
+	if seen {
+		return b.duplicate(ctx, cfg, a, ev)
 	}
 	l, err := link(ctx)
 	if err != nil {
-		return Result{Subject: subject}, err
-	}
-	if err := b.prepare(ctx, a); err != nil {
 		return Result{Subject: subject}, err
 	}
 	// One clock reading per event: conflict retries then compute the same deadlines, so the
@@ -231,15 +235,20 @@ func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev pres
 		// make the retry a replay that audits nothing.
 		entries := expiryEntries(subject, expired, deadlines, a.rec.Outbox, cfg.Version)
 		entries = append(entries, auditEntry(subject, auditID, now, d.Audit, d.Commands, cfg.Version))
-		if err := e.appendAudits(ctx, cfg, entries...); err != nil {
-			return Result{Subject: subject}, err
-		}
 		skip := d.Audit.Outcome == presence.OutcomeStale || d.Audit.Outcome == presence.OutcomeInvalid
-		if skip && !idsChanged && len(expired) == 0 {
-			break
+		stored := !skip || idsChanged || len(expired) > 0
+		// The audits and the pending index entries both go before the state and neither
+		// depends on the other, so they are written at once.
+		writes, wctx := errgroup.WithContext(ctx)
+		writes.Go(func() error { return e.appendAudits(wctx, cfg, entries...) })
+		if stored {
+			writes.Go(func() error { return b.indexPending(wctx, a.id, d) })
 		}
-		if err := b.indexPending(ctx, a.id, d); err != nil {
+		if err := writes.Wait(); err != nil {
 			return Result{Subject: subject}, err
+		}
+		if !stored {
+			break
 		}
 		rec := a.rec
 		rec.ConnectUserID, rec.State = a.id, d.State
