@@ -45,6 +45,7 @@ var functions = map[string]function{
 	"agent-events":   {invoke: invokeKinesis(app.AgentEvents)},
 	"presence-sweep": {invoke: invokeSchedule(app.PresenceSweep)},
 	"session-poll":   {invoke: invokeSchedule(app.SessionPoll)},
+	"contact-events": {invoke: invokeRaw(app.ContactEvents)},
 }
 
 // invokeHTTP runs an HTTP function's Lambda entry point (the API Gateway v2 proxy adapter, as in
@@ -96,6 +97,18 @@ func invokeSchedule[R any](build func(context.Context, *runtime.Deps) (func(cont
 			return nil, err
 		}
 		return h(ctx, ev)
+	}
+}
+
+// invokeRaw runs a function whose handler takes the raw event (an EventBridge rule target that
+// decodes the envelope itself).
+func invokeRaw[R any](build func(context.Context, *runtime.Deps) (func(context.Context, json.RawMessage) (R, error), error)) func(context.Context, *runtime.Deps, []byte) (any, error) {
+	return func(ctx context.Context, d *runtime.Deps, raw []byte) (any, error) {
+		h, err := build(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		return h(ctx, raw)
 	}
 }
 

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/omnibridge/omnibridge/shared/config"
+	"github.com/omnibridge/omnibridge/shared/contactdispatch"
+	"github.com/omnibridge/omnibridge/shared/engine"
+	"github.com/omnibridge/omnibridge/shared/runtime"
+)
+
+// ContactEventHandler is the contact-events function's handler: it receives the raw
+// EventBridge event, so the strict contact event decoder sees exactly what EventBridge sent.
+type ContactEventHandler = func(ctx context.Context, raw json.RawMessage) (contactdispatch.Report, error)
+
+// ContactEvents returns the contact-events function's handler: every consumer of Amazon
+// Connect contact events behind one dispatcher.
+func ContactEvents(ctx context.Context, d *runtime.Deps) (ContactEventHandler, error) {
+	disp, err := ContactDispatcher(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return disp.Dispatch, nil
+}
+
+// ContactDispatcher builds the dispatcher over every contact event consumer; the admin API's
+// simulator uses it too.
+func ContactDispatcher(ctx context.Context, d *runtime.Deps) (*contactdispatch.Dispatcher, error) {
+	configs := engine.NewConfigSource(d.Store, ConfigRefresh)
+	settings := func(ctx context.Context) (config.Settings, error) {
+		c, err := configs.Current(ctx)
+		if err != nil {
+			return config.Settings{}, err
+		}
+		return c.Settings, nil
+	}
+	handlers, err := contactHandlers(ctx, d, configs)
+	if err != nil {
+		return nil, err
+	}
+	return contactdispatch.New(d.Store, d.Store, settings, d.Now, d.Logger, handlers...), nil
+}
+
+// contactHandlers builds the consumers of contact events, in the order they run. Each is one
+// entry: a new consumer is one more line here, not another function.
+func contactHandlers(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource) ([]contactdispatch.Handler, error) {
+	var hs []contactdispatch.Handler
+	return hs, nil
+}
