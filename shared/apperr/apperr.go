@@ -87,6 +87,13 @@ func CodeOf(err error) Code {
 // Is reports whether err carries the given code.
 func Is(err error, code Code) bool { return err != nil && CodeOf(err) == code }
 
+// Retryable reports whether a retry may succeed where err failed: the cause was unavailable
+// (a dependency down or throttling) or unknown (internal). Every other code is final.
+func Retryable(err error) bool {
+	code := CodeOf(err)
+	return code == Unavailable || code == Internal
+}
+
 // MessageOf returns the user-safe message of err: the message of its *Error, or "internal error".
 func MessageOf(err error) string {
 	var e *Error

@@ -159,7 +159,7 @@ func (d *Dispatcher) fanOut(ctx context.Context, settings config.Settings, ev co
 		switch {
 		case herr == nil:
 			rep.Handled = append(rep.Handled, h.Name())
-		case retryable(herr):
+		case apperr.Retryable(herr):
 			d.log.WarnContext(ctx, "contact event handler failed; will retry", "handler", h.Name(),
 				"eventId", ev.ID, "contactId", ev.Detail.ContactID, "error", herr.Error())
 			retry = append(retry, fmt.Errorf("%s: %w", h.Name(), herr))
@@ -201,10 +201,4 @@ func (d *Dispatcher) audit(ctx context.Context, settings config.Settings, ev con
 	}
 	e := audit.Entry{Subject: subject, Time: d.now(), ID: id, EventID: ev.ID, Outcome: outcome, Message: msg, Details: details}
 	return d.auditor.AppendAudit(ctx, e, time.Duration(settings.AuditRetentionDays)*24*time.Hour)
-}
-
-// retryable reports whether a retry may succeed where err failed.
-func retryable(err error) bool {
-	code := apperr.CodeOf(err)
-	return code == apperr.Unavailable || code == apperr.Internal
 }

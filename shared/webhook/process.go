@@ -79,7 +79,7 @@ func (h *Handler) processUser(ctx context.Context, jobs []job, results []EventRe
 			if r.Outcome == "" {
 				r.Outcome = OutcomeProcessed
 			}
-		case retryable(err):
+		case apperr.Retryable(err):
 			retry = true
 			r.Outcome, r.Detail = OutcomeError, apperr.MessageOf(err)
 			h.opts.Logger.ErrorContext(ctx, "salesforce webhook: event failed, batch will be retried",
@@ -116,10 +116,4 @@ func (h *Handler) apply(ctx context.Context, e sfevents.Event) (Result, error) {
 		return Result{}, apperr.New(apperr.Invalid, "unsupported event type %q", e.Type)
 	}
 	return h.proc.ProcessSalesforce(ctx, e.UserID, ev)
-}
-
-// retryable reports whether a retry of the batch may succeed where err failed.
-func retryable(err error) bool {
-	code := apperr.CodeOf(err)
-	return code == apperr.Unavailable || code == apperr.Internal
 }

@@ -242,7 +242,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, contract string,
 	}
 	b, err := decode(ctx, body)
 	if err != nil {
-		if retryable(err) {
+		if apperr.Retryable(err) {
 			// The bound could not be read: the identical request must be accepted again.
 			h.release(ctx, verified)
 		}
