@@ -33,8 +33,8 @@ type Document struct {
 	StatusMappings []StatusMapping `json:"statusMappings"`
 	// StatusCatalog lists the statuses known on each side; targets must name one of them.
 	StatusCatalog StatusCatalog `json:"statusCatalog"`
-	// RoutingQueues maps monitored Salesforce queues to Connect task routing.
-	RoutingQueues []RoutingQueue `json:"routingQueues"`
+	// Routing configures case routing; nil leaves the feature off.
+	Routing *Routing `json:"routing,omitempty"`
 	// Settings holds global options.
 	Settings Settings `json:"settings"`
 	// Session configures session-driven availability; nil leaves the feature off.
@@ -132,20 +132,6 @@ type SalesforceStatus struct {
 	Label         string `json:"label"`
 	HasChannels   bool   `json:"hasChannels"`
 	IsOffline     bool   `json:"isOffline"`
-}
-
-// RoutingQueue maps a monitored Salesforce queue to Connect task routing.
-type RoutingQueue struct {
-	// SalesforceQueueID is the Group (Queue) id Cases are assigned to.
-	SalesforceQueueID string `json:"salesforceQueueId"`
-	// ConnectQueueID is the Connect queue the task is routed to (through the contact flow).
-	ConnectQueueID string `json:"connectQueueId"`
-	// ContactFlowID is the Connect contact flow that starts the task.
-	ContactFlowID string `json:"contactFlowId"`
-	// Skills are proficiency names attached to the task.
-	Skills []string `json:"skills,omitempty"`
-	// Priority is the Connect routing priority, 1 (highest) to 5; 0 means the queue default.
-	Priority int `json:"priority,omitempty"`
 }
 
 // Settings are global options.

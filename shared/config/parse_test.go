@@ -47,8 +47,9 @@ func TestParseSample(t *testing.T) {
 		{"mapping count", len(doc.StatusMappings), 5},
 		{"connect catalog", len(doc.StatusCatalog.Connect), 5},
 		{"reserved offline status", doc.StatusCatalog.Salesforce[0], config.SalesforceStatus{ID: config.OfflineStatusID, DeveloperName: "Offline", Label: "Offline", IsOffline: true}},
-		{"routing skills", doc.RoutingQueues[0].Skills, []string{"Billing", "Spanish"}},
-		{"routing priority", doc.RoutingQueues[0].Priority, 2},
+		{"routing queue", doc.Routing.Queues[0].SalesforceQueue, "Support_Tier_A"},
+		{"routing priority", doc.Routing.Queues[0].Priority, 2},
+		{"routing defaults", doc.EffectiveRouting().SkillsField, config.DefaultSkillsField},
 		{"settings: defaults but for SAML-style identity links", doc.Settings, func() config.Settings {
 			s := config.Defaults()
 			s.Identity.SalesforceField = "FederationIdentifier"

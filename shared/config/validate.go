@@ -65,22 +65,6 @@ func Validate(doc Document) []apperr.Problem {
 			v.addf(p+".isOffline", "status id %q is reserved for Offline and must set isOffline", OfflineStatusID)
 		}
 	}
-	seenQueue := map[string]bool{}
-	for i, q := range doc.RoutingQueues {
-		p := fmt.Sprintf("$.routingQueues[%d]", i)
-		if v.id(p+".salesforceQueueId", q.SalesforceQueueID) && seenQueue[q.SalesforceQueueID] {
-			v.addf(p+".salesforceQueueId", "queue %q is mapped twice", q.SalesforceQueueID)
-		}
-		seenQueue[q.SalesforceQueueID] = true
-		v.id(p+".connectQueueId", q.ConnectQueueID)
-		v.id(p+".contactFlowId", q.ContactFlowID)
-		if q.Priority < 0 || q.Priority > 5 {
-			v.addf(p+".priority", "must be between 1 and 5, or 0 for the queue default")
-		}
-		for j, s := range q.Skills {
-			v.id(fmt.Sprintf("%s.skills[%d]", p, j), s)
-		}
-	}
 	s := doc.Settings
 	v.oneOf("$.settings.whileOnContact", s.WhileOnContact, contactPolicies)
 	v.between("$.settings.echoWindowSeconds", s.EchoWindowSeconds, 1, 3600)
@@ -92,6 +76,9 @@ func Validate(doc Document) []apperr.Problem {
 	v.between("$.settings.maxClockSkewSeconds", s.MaxClockSkewSeconds, 1, 3600)
 	if doc.Session != nil {
 		v.session(*doc.Session, doc.StatusCatalog)
+	}
+	if doc.Routing != nil {
+		v.routing(*doc.Routing)
 	}
 	return v.problems
 }

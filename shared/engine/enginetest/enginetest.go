@@ -370,8 +370,7 @@ func Document() config.Document {
 				{ID: StatusBusy, DeveloperName: "Busy", Label: "Busy"},
 			},
 		},
-		RoutingQueues: []config.RoutingQueue{},
-		Settings:      config.Defaults(),
+		Settings: config.Defaults(),
 	}
 }
 
