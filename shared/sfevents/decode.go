@@ -41,6 +41,9 @@ const (
 	kText                     // a short free-text label, up to maxTextRunes
 	kVersion                  // the schema version string
 	kEvents                   // the events array, handled by the caller
+	kCaseID                   // a Case id (500...)
+	kOwnerID                  // a record owner: a User (005...) or a queue (00G...)
+	kBool                     // true or false
 )
 
 // field is one member of an object in the contract. The tables below are the contract; the
@@ -370,6 +373,8 @@ type parsed struct {
 	f    float64
 	t    time.Time
 	list []string
+	b    bool
+	set  bool // b was given
 }
 
 func (d *decoder) value(p string, k kind, raw json.RawMessage) parsed {
@@ -380,6 +385,13 @@ func (d *decoder) value(p string, k kind, raw json.RawMessage) parsed {
 		return parsed{list: d.channels(p, raw)}
 	case kEvents:
 		return parsed{}
+	case kBool:
+		var b bool
+		if strictjson.TypeName(raw) != "a boolean" || json.Unmarshal(raw, &b) != nil {
+			d.add(p, "must be true or false, not %s", strictjson.TypeName(raw))
+			return parsed{}
+		}
+		return parsed{b: b, set: true}
 	}
 	s := d.text(p, raw)
 	if s == "" && isJSONString(raw) {
@@ -405,6 +417,13 @@ func (d *decoder) value(p string, k kind, raw json.RawMessage) parsed {
 		}
 	case kSalesforceID:
 		return parsed{s: d.sfid(p, s, "", "a Salesforce id (15 or 18 letters and digits)")}
+	case kCaseID:
+		return parsed{s: d.sfid(p, s, "500", "a case id (500 followed by 12 or 15 letters and digits)")}
+	case kOwnerID:
+		if strings.HasPrefix(s, "00G") {
+			return parsed{s: d.sfid(p, s, "00G", "a user or queue id (005 or 00G followed by 12 or 15 letters and digits)")}
+		}
+		return parsed{s: d.sfid(p, s, "005", "a user or queue id (005 or 00G followed by 12 or 15 letters and digits)")}
 	case kTime:
 		return parsed{t: d.time(p, s)}
 	case kDevName:

@@ -43,6 +43,17 @@ var exampleDecoders = map[string]exampleContract{
 		},
 		types: typeNames(SessionTypes()),
 	},
+	"case-": {
+		decode: func(b []byte) ([]string, error) {
+			batch, err := DecodeCases(b)
+			var got []string
+			for _, e := range batch.Input {
+				got = append(got, string(e.Type))
+			}
+			return got, err
+		},
+		types: typeNames(CaseTypes()),
+	},
 }
 
 func typeNames[T ~string](ts []T) []string {
@@ -81,7 +92,7 @@ func TestContractExamplesDecode(t *testing.T) {
 				}
 			}
 			if decode == nil {
-				t.Fatalf("%s matches no contract: name examples presence-*.json or session-*.json", e.Name())
+				t.Fatalf("%s matches no contract: name examples presence-*.json, session-*.json or case-*.json", e.Name())
 			}
 			body, err := os.ReadFile(filepath.Join(examplesDir, e.Name()))
 			if err != nil {
