@@ -37,6 +37,9 @@ import (
 // API is the part of the Amazon Connect SDK client this adapter calls. *connect.Client from
 // the SDK satisfies it; tests substitute hand-written fakes.
 type API interface {
+	DescribeQueue(ctx context.Context, in *awsconnect.DescribeQueueInput, optFns ...func(*awsconnect.Options)) (*awsconnect.DescribeQueueOutput, error)
+	ListContactFlows(ctx context.Context, in *awsconnect.ListContactFlowsInput, optFns ...func(*awsconnect.Options)) (*awsconnect.ListContactFlowsOutput, error)
+	DescribePredefinedAttribute(ctx context.Context, in *awsconnect.DescribePredefinedAttributeInput, optFns ...func(*awsconnect.Options)) (*awsconnect.DescribePredefinedAttributeOutput, error)
 	ListAgentStatuses(ctx context.Context, in *awsconnect.ListAgentStatusesInput, optFns ...func(*awsconnect.Options)) (*awsconnect.ListAgentStatusesOutput, error)
 	PutUserStatus(ctx context.Context, in *awsconnect.PutUserStatusInput, optFns ...func(*awsconnect.Options)) (*awsconnect.PutUserStatusOutput, error)
 	GetCurrentUserData(ctx context.Context, in *awsconnect.GetCurrentUserDataInput, optFns ...func(*awsconnect.Options)) (*awsconnect.GetCurrentUserDataOutput, error)

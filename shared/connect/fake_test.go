@@ -12,6 +12,10 @@ import (
 // fakeAPI is a hand-written connect.API: each test sets the functions it expects to be called;
 // any other call fails the operation.
 type fakeAPI struct {
+	describeQueue               func(context.Context, *awsconnect.DescribeQueueInput) (*awsconnect.DescribeQueueOutput, error)
+	listContactFlows            func(context.Context, *awsconnect.ListContactFlowsInput) (*awsconnect.ListContactFlowsOutput, error)
+	describePredefinedAttribute func(context.Context, *awsconnect.DescribePredefinedAttributeInput) (*awsconnect.DescribePredefinedAttributeOutput, error)
+
 	listAgentStatuses       func(context.Context, *awsconnect.ListAgentStatusesInput) (*awsconnect.ListAgentStatusesOutput, error)
 	putUserStatus           func(context.Context, *awsconnect.PutUserStatusInput) (*awsconnect.PutUserStatusOutput, error)
 	getCurrentUserData      func(context.Context, *awsconnect.GetCurrentUserDataInput) (*awsconnect.GetCurrentUserDataOutput, error)
