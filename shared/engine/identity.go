@@ -255,3 +255,19 @@ func (b *Batch) PrefetchLinks(ctx context.Context, agents []ConnectEvent) {
 	}
 	b.e.links.prefetchConnect(ctx, cfg.identityField(), agents)
 }
+
+// SalesforceUserOf returns the Salesforce user linked to the Connect user connectUserID under the
+// current config's identity field, resolving and caching the link as agent events do; found is
+// false when the agent has no Salesforce user. Case routing uses it to pop a case to the agent
+// who accepted its task and to make that user the owner.
+func (e *Engine) SalesforceUserOf(ctx context.Context, connectUserID string) (sfUserID string, found bool, err error) {
+	cfg, err := e.configs.Current(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	l, err := e.links.fromConnect(ctx, cfg.identityField(), connectUserID, "")
+	if err != nil {
+		return "", false, err
+	}
+	return l.SalesforceUserID, l.Found, nil
+}

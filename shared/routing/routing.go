@@ -62,7 +62,11 @@ const MaxHistory = 50
 type Entry struct {
 	CaseID     string `json:"caseId"`
 	CaseNumber string `json:"caseNumber,omitempty"`
-	State      State  `json:"state"`
+	// Subject and Priority are the case's, as the last attempt saw them (a re-route after an
+	// unanswered task reuses them).
+	Subject  string `json:"subject,omitempty"`
+	Priority string `json:"priority,omitempty"`
+	State    State  `json:"state"`
 	// Reason is the trigger of the current (or last) attempt.
 	Reason string `json:"reason,omitempty"`
 	// AttemptKey is the idempotency key of the current attempt.
@@ -159,7 +163,7 @@ func DecideCase(ev sfevents.CaseEvent, entry *Entry, cfg config.Routing, queues 
 		if !ok {
 			return ignore("queue %s is no longer monitored", queue)
 		}
-		return Decision{Action: ActionRoute, Reason: reason, Queue: q, Key: ev.CaseID + "/" + string(ev.Type) + "/" + ev.ID,
+		return Decision{Action: ActionRoute, Reason: reason, Queue: q, Key: EventKey(ev),
 			StopFirst: stopFirst, Detail: detail}
 	}
 	if ev.IsClosed {
@@ -240,6 +244,16 @@ func reroute(ev sfevents.CaseEvent, entry *Entry, ownerQueue string, monitored b
 	}
 	return route(reason, queue, false, what)
 }
+
+// EventKey is the idempotency key of a route caused by a case webhook event.
+func EventKey(ev sfevents.CaseEvent) string { return ev.CaseID + "/" + string(ev.Type) + "/" + ev.ID }
+
+// ReasonBacklog is the reason of a route made by the backlog sweep (not one of the webhook
+// triggers: the sweep runs whenever routing is enabled).
+const ReasonBacklog = "backlog"
+
+// ReasonUnanswered is the reason of a route made after a task ended unanswered.
+const ReasonUnanswered = "unanswered"
 
 // SweepKey is the idempotency key of a backlog sweep's attempt for a case: one per task the case
 // has had, so two sweeps of the same backlog create one task, and a case whose earlier task

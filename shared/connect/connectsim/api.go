@@ -639,7 +639,14 @@ func (s *Sim) startTaskContact(_ map[string]string, _ url.Values, body []byte) (
 	}
 	s.emitContact(contactevent.Initiated, c)
 	if flow != nil && flow.queueID != "" {
-		s.enqueue(c, flow.queueID)
+		if !s.runFlowBlocks(flow, c) {
+			now := s.now()
+			c.ended, c.disconnectedAt, c.updated = true, &now, now
+			s.emitContact(contactevent.Disconnected, c)
+			s.emitContact(contactevent.Completed, c)
+		} else {
+			s.enqueue(c, flow.queueID)
+		}
 	}
 	return map[string]string{"ContactId": c.id}, nil
 }
@@ -713,4 +720,34 @@ func (s *Sim) updateContactAttributes(_ map[string]string, _ url.Values, body []
 		}
 	}
 	return nil, nil
+}
+
+// runFlowBlocks runs the flow's dynamic "Set routing criteria" and "Set routing priority" blocks
+// on a task before its transfer, and reports whether they succeeded (false: the error branch,
+// which disconnects). Callers hold s.mu.
+func (s *Sim) runFlowBlocks(flow *contactFlow, c *contact) bool {
+	if flow.criteriaAttr != "" {
+		if raw, ok := c.attributes[flow.criteriaAttr]; ok {
+			var rc struct{ Steps []routingStep }
+			if json.Unmarshal([]byte(raw), &rc) != nil || len(rc.Steps) == 0 || len(rc.Steps) > maxRoutingSteps {
+				return false
+			}
+			for i, st := range rc.Steps {
+				if st.Expression == nil || s.checkExpression(fmt.Sprintf("RoutingCriteria.Steps[%d].Expression", i), st.Expression, 1) != nil {
+					return false
+				}
+			}
+			c.routing = &routingCriteria{activation: s.now(), steps: rc.Steps}
+		}
+	}
+	if flow.priorityAttr != "" {
+		if raw, ok := c.attributes[flow.priorityAttr]; ok {
+			p, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil || p < 1 {
+				return false
+			}
+			c.priority = p
+		}
+	}
+	return true
 }

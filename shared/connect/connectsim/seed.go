@@ -60,11 +60,20 @@ type Seed struct {
 // set, is the queue the flow transfers a task to (its "Set working queue" and "Transfer to
 // queue" blocks), so a task started with it is QUEUED there; without it the task waits in no
 // queue until RouteContact.
+//
+// RoutingCriteriaAttribute and PriorityAttribute model the flow's "Set routing criteria" and
+// "Set routing priority" blocks set dynamically from contact attributes, as the sample flow in
+// infra/connect does: before the transfer, the flow reads the named attribute as routing
+// criteria JSON ({"Steps":[...]}, UpdateRoutingCriteria's parameter) or as a priority (1 or
+// more). An attribute that does not hold valid criteria or a valid priority takes the block's
+// error branch, which disconnects the task (DISCONNECTED and COMPLETED, never QUEUED).
 type SeedContactFlow struct {
-	ID    string `json:"id,omitempty"`
-	Name  string `json:"name"`
-	Type  string `json:"type,omitempty"`
-	Queue string `json:"queue,omitempty"`
+	ID                       string `json:"id,omitempty"`
+	Name                     string `json:"name"`
+	Type                     string `json:"type,omitempty"`
+	Queue                    string `json:"queue,omitempty"`
+	RoutingCriteriaAttribute string `json:"routingCriteriaAttribute,omitempty"`
+	PriorityAttribute        string `json:"priorityAttribute,omitempty"`
 }
 
 // SeedPredefinedAttribute is a predefined attribute and its allowed values.
@@ -247,7 +256,8 @@ func (s *Sim) load(seed Seed) error {
 			add(path+".id", "duplicate contact flow id %q", id)
 			continue
 		}
-		fl := &contactFlow{id: id, arn: s.instanceARN + "/contact-flow/" + id, name: f.Name, typ: typ}
+		fl := &contactFlow{id: id, arn: s.instanceARN + "/contact-flow/" + id, name: f.Name, typ: typ,
+			criteriaAttr: f.RoutingCriteriaAttribute, priorityAttr: f.PriorityAttribute}
 		if f.Queue != "" {
 			if q := s.findQueue(f.Queue); q != nil {
 				fl.queueID = q.id

@@ -136,6 +136,9 @@ type queue struct {
 type contactFlow struct {
 	id, arn, name, typ string
 	queueID            string // the queue the flow transfers tasks to, "" if none
+	// criteriaAttr and priorityAttr name the attributes the flow sets routing criteria and
+	// priority from (SeedContactFlow), "" if it sets none.
+	criteriaAttr, priorityAttr string
 }
 
 type predefinedAttribute struct {
