@@ -45,6 +45,17 @@ func ContactDispatcher(ctx context.Context, d *runtime.Deps) (*contactdispatch.D
 // contactHandlers builds the consumers of contact events, in the order they run. Each is one
 // entry: a new consumer is one more line here, not another function.
 func contactHandlers(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource) ([]contactdispatch.Handler, error) {
-	var hs []contactdispatch.Handler
-	return hs, nil
+	sf, err := Salesforce(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engineWith(d, sf)
+	if err != nil {
+		return nil, err
+	}
+	routing, err := routingService(d, sf, eng)
+	if err != nil {
+		return nil, err
+	}
+	return []contactdispatch.Handler{routing}, nil
 }

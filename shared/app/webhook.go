@@ -13,8 +13,9 @@ import (
 )
 
 // SalesforceWebhook returns the salesforce-webhook function's HTTP handler: the HMAC-signed
-// pushes from the Salesforce org, presence events applied through the presence engine and
-// login/logout events through session-driven availability.
+// pushes from the Salesforce org, presence events applied through the presence engine,
+// login/logout events through session-driven availability, and case events through case
+// routing.
 func SalesforceWebhook(ctx context.Context, d *runtime.Deps) (http.Handler, error) {
 	if d.Env.WebhookSecretARN == "" {
 		return nil, fmt.Errorf("missing environment variable %s", runtime.EnvWebhookSecretARN)
@@ -31,11 +32,16 @@ func SalesforceWebhook(ctx context.Context, d *runtime.Deps) (http.Handler, erro
 	if err != nil {
 		return nil, err
 	}
+	cases, err := routingService(d, sf, eng)
+	if err != nil {
+		return nil, err
+	}
 	verifier, err := webhook.NewVerifier(d.Secrets, d.Env.WebhookSecretARN, d.Store, webhook.VerifierOptions{})
 	if err != nil {
 		return nil, err
 	}
-	return webhook.New(verifier, presenceProcessor{eng}, webhook.Options{Logger: d.Logger, Now: d.Now, Session: sessionProcessor{sessions}, Bound: eng.Bound}), nil
+	return webhook.New(verifier, presenceProcessor{eng}, webhook.Options{Logger: d.Logger, Now: d.Now, Session: sessionProcessor{sessions},
+		Cases: caseProcessor{cases}, Bound: eng.Bound}), nil
 }
 
 // presenceProcessor applies webhook events through the engine.

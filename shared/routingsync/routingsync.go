@@ -86,7 +86,7 @@ type Org interface {
 	// PublishScreenPop publishes one Omnibridge_Screen_Pop__e.
 	PublishScreenPop(ctx context.Context, p screenpop.Pop) error
 	// CaseURL is the case's record page, linked from the task.
-	CaseURL(caseID string) string
+	CaseURL(ctx context.Context, caseID string) (string, error)
 }
 
 // Identity resolves the Salesforce user of a Connect agent (*engine.Engine).
@@ -362,7 +362,11 @@ func (s *Service) route(ctx context.Context, cfg *engine.Compiled, cat *catalog,
 		}
 		version = v
 	}
-	spec, err := routing.BuildTask(c.Case, e.Reason, d.Queue, skills, cfg.Routing, s.d.Org.CaseURL(c.ID))
+	caseURL, err := s.d.Org.CaseURL(ctx, c.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	spec, err := routing.BuildTask(c.Case, e.Reason, d.Queue, skills, cfg.Routing, caseURL)
 	if err != nil {
 		return Result{}, apperr.Wrap(apperr.Internal, err, "build task")
 	}

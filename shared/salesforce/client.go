@@ -447,3 +447,13 @@ func (c *Client) callJSON(ctx context.Context, cl call, in, out any) (*reply, er
 func (c *Client) dataPath(parts ...string) string {
 	return "/services/data/" + c.version + "/" + strings.Join(parts, "/")
 }
+
+// InstanceURL returns the org's instance URL (from the token response, fetching a token when
+// none is held), such as https://example.my.salesforce.com, for links to records.
+func (c *Client) InstanceURL(ctx context.Context) (string, error) {
+	tok, err := c.token(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	return tok.instanceURL, nil
+}

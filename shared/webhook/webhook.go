@@ -34,6 +34,11 @@ const Path = "/webhooks/salesforce/presence"
 // sfevents.DecodeSession). It exists only when Options.Session is set.
 const SessionPath = "/webhooks/salesforce/session"
 
+// CasesPath is the case webhook's route: case created, owner changed, comment and email events
+// from the package's triggers (contract sfevents.DecodeCases). It exists only when
+// Options.Cases is set.
+const CasesPath = "/webhooks/salesforce/cases"
+
 // MaxBodyBytes bounds a request body (256 KiB); larger bodies get 413.
 const MaxBodyBytes = 256 << 10
 
@@ -58,6 +63,13 @@ type SessionProcessor interface {
 	// ProcessSession applies one event: Source is session.SourceWebhook, Kind is KindLogin or
 	// KindLogout, and UserID is in 18-character form.
 	ProcessSession(ctx context.Context, ev session.Event) (Result, error)
+}
+
+// CaseProcessor applies case events (case routing). Like the others it must be idempotent by
+// event id, with the same retryable and final errors.
+type CaseProcessor interface {
+	// ProcessCase applies one case event; events of one case arrive in time order.
+	ProcessCase(ctx context.Context, ev sfevents.CaseEvent) (Result, error)
 }
 
 // Result is what the processor did with one event.
@@ -96,6 +108,8 @@ type Options struct {
 	Concurrency int
 	// Session applies the session webhook's events; when nil, SessionPath answers 404.
 	Session SessionProcessor
+	// Cases applies the case webhook's events; when nil, CasesPath answers 404.
+	Cases CaseProcessor
 	// Bound returns the clock-skew bound event times are checked against at now
 	// (settings.maxClockSkewSeconds; *engine.Engine.Bound); nil means eventtime.DefaultMaxSkew.
 	// A batch holding an event dated beyond it is refused with a 400 naming each such time.
@@ -127,6 +141,9 @@ func New(verifier *Verifier, proc PresenceProcessor, opts Options) *Handler {
 	if opts.Session != nil {
 		h.mux.HandleFunc("POST "+SessionPath, h.session)
 	}
+	if opts.Cases != nil {
+		h.mux.HandleFunc("POST "+CasesPath, h.cases)
+	}
 	return h
 }
 
@@ -136,6 +153,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := h.mux.Handler(r); pattern == "" {
 		if r.URL.Path == SessionPath && h.opts.Session == nil {
 			h.fail(w, r, apperr.New(apperr.NotFound, "session-driven availability is not enabled on this bridge"))
+			return
+		}
+		if r.URL.Path == CasesPath && h.opts.Cases == nil {
+			h.fail(w, r, apperr.New(apperr.NotFound, "case routing is not enabled on this bridge"))
 			return
 		}
 		if err := httpjson.Unrouted(w, r, h.mux); err != nil {
@@ -204,6 +225,32 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) {
 			ev := e.Session()
 			jobs = append(jobs, job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.UserID,
 				run: func(ctx context.Context) (Result, error) { return h.opts.Session.ProcessSession(ctx, ev) }})
+		}
+		return batch{orgID: b.OrgID, events: len(b.Input), jobs: jobs}, nil
+	})
+}
+
+func (h *Handler) cases(w http.ResponseWriter, r *http.Request) {
+	h.serve(w, r, "cases", func(ctx context.Context, body []byte) (batch, error) {
+		b, err := sfevents.DecodeCases(body)
+		if err != nil {
+			return batch{}, err
+		}
+		if err := h.checkTimes(ctx, b.CheckTimes); err != nil {
+			return batch{}, err
+		}
+		jobs := make([]job, 0, len(b.Input))
+		for _, e := range b.Input {
+			if e.Repeat {
+				jobs = append(jobs, job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.CaseID,
+					settled: Result{Outcome: OutcomeDuplicate, Detail: fmt.Sprintf("the same event as $.events[%d], processed once", e.RepeatOf)}})
+			}
+		}
+		// Jobs are grouped by their user key: a case's events are applied one after another, in
+		// time order, and different cases at once.
+		for _, e := range b.InTimeOrder() {
+			jobs = append(jobs, job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.CaseID,
+				run: func(ctx context.Context) (Result, error) { return h.opts.Cases.ProcessCase(ctx, e) }})
 		}
 		return batch{orgID: b.OrgID, events: len(b.Input), jobs: jobs}, nil
 	})
