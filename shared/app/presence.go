@@ -45,7 +45,8 @@ func Connect(d *runtime.Deps) (*connect.Client, error) {
 	if d.Env.ConnectInstanceID == "" {
 		return nil, fmt.Errorf("missing environment variable %s", runtime.EnvConnectInstanceID)
 	}
-	return connect.New(connect.NewSDKClient(d.AWS, d.Env.ConnectEndpoint), d.Env.ConnectInstanceID, connect.Options{}), nil
+	return connect.New(connect.NewSDKClient(d.AWS, d.Env.ConnectEndpoint), d.Env.ConnectInstanceID,
+		connect.Options{RequestsPerSecond: d.Env.ConnectRequestsPerSecond}), nil
 }
 
 // Engine builds the presence engine over the table and both systems' clients.

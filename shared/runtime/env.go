@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 )
 
@@ -22,6 +23,7 @@ const (
 	EnvWebhookSecretARN    = "OMNIBRIDGE_WEBHOOK_SECRET_ARN"
 	EnvLogLevel            = "OMNIBRIDGE_LOG_LEVEL"
 	EnvBuildCommit         = "OMNIBRIDGE_BUILD_COMMIT"
+	EnvConnectRPS          = "OMNIBRIDGE_CONNECT_RPS"
 )
 
 // Env is the configuration a function reads from its environment.
@@ -33,6 +35,10 @@ type Env struct {
 	SalesforceSecretARN string
 	WebhookSecretARN    string
 	LogLevel            string
+	// ConnectRequestsPerSecond is the sustained Amazon Connect call rate the bridge allows
+	// itself (OMNIBRIDGE_CONNECT_RPS); 0 means the client's default, Connect's default quota of
+	// 2 per second. Set it to the instance's raised quota.
+	ConnectRequestsPerSecond float64
 }
 
 // LoadEnv reads the environment through getenv (os.Getenv in production) and reports every
@@ -46,6 +52,13 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		SalesforceSecretARN: getenv(EnvSalesforceSecretARN),
 		WebhookSecretARN:    getenv(EnvWebhookSecretARN),
 		LogLevel:            getenv(EnvLogLevel),
+	}
+	if v := getenv(EnvConnectRPS); v != "" {
+		rps, err := strconv.ParseFloat(v, 64)
+		if err != nil || rps <= 0 || rps > 1000 {
+			return e, fmt.Errorf("%s must be a number of requests per second between 0 and 1000, not %q", EnvConnectRPS, v)
+		}
+		e.ConnectRequestsPerSecond = rps
 	}
 	var missing []string
 	if e.Table == "" {

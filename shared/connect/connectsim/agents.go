@@ -86,6 +86,11 @@ type Contact struct {
 	ClientToken   string
 	Attributes    map[string]string
 	References    map[string]Reference
+	// Priority is the contact's queue priority (0: the queue's default).
+	Priority int64
+	// RoutingConditions lists the attribute conditions of the contact's current routing
+	// criteria, one "Name=Value>=Level" per condition of its steps, in order.
+	RoutingConditions []string
 }
 
 // AgentState is a copy of one agent's state, for assertions.
@@ -632,7 +637,39 @@ func (c *contact) export() Contact {
 		AgentID: c.agentID, State: c.state, QueueID: c.queueID, Ended: c.ended,
 		Name: c.name, Description: c.description, ContactFlowID: c.flowID, ClientToken: c.clientToken,
 		Attributes: maps.Clone(c.attributes), References: maps.Clone(c.references),
+		Priority: c.priority, RoutingConditions: c.routingConditions(),
 	}
+}
+
+// routingConditions flattens the current routing criteria's conditions for assertions.
+func (c *contact) routingConditions() []string {
+	if c.routing == nil {
+		return nil
+	}
+	var out []string
+	var walk func(x *expression)
+	walk = func(x *expression) {
+		if x == nil {
+			return
+		}
+		if a := x.AttributeCondition; a != nil && a.Name != nil && a.Value != nil {
+			lvl := 0.0
+			if a.ProficiencyLevel != nil {
+				lvl = *a.ProficiencyLevel
+			}
+			out = append(out, fmt.Sprintf("%s=%s>=%g", *a.Name, *a.Value, lvl))
+		}
+		for i := range x.AndExpression {
+			walk(&x.AndExpression[i])
+		}
+		for i := range x.OrExpression {
+			walk(&x.OrExpression[i])
+		}
+	}
+	for _, st := range c.routing.steps {
+		walk(st.Expression)
+	}
+	return out
 }
 
 // snapshot renders the agent as a record's AgentSnapshot. It builds fresh values every time,
