@@ -153,6 +153,9 @@ func NewSDKClient(cfg aws.Config, baseEndpoint string) *awsconnect.Client {
 		if o.HTTPClient != nil {
 			o.HTTPClient = bodyGuard{next: o.HTTPClient}
 		}
+		if cfg.Retryer != nil {
+			return // the caller chose its retry policy (tests shorten the backoff)
+		}
 		o.RetryMode = aws.RetryModeAdaptive
 		o.Retryer = retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
 			ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) {

@@ -28,6 +28,9 @@ type SweepReport struct {
 	// from the oldest; false when it stopped at routing.sweepBatch or its deadline, and the
 	// next run resumes after the last case it read.
 	Complete bool `json:"complete"`
+	// FromStart is true when the sweep began at the oldest case (the previous one completed), so
+	// a complete sweep from the start has seen the whole backlog.
+	FromStart bool `json:"fromStart"`
 	// Disabled is true when routing is not enabled; nothing was read.
 	Disabled bool `json:"disabled,omitempty"`
 	// MissingQueues lists configured queues Salesforce has no queue for.
@@ -71,6 +74,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	rep.FromStart = cursor == (dynamo.SweepCursor{})
 	budget := r.SweepBatch
 	for budget > 0 && !s.nearDeadline(ctx) {
 		rows, err := s.d.Org.OpenCases(ctx, ids, r.SkillsField, cursor, sweepPage)

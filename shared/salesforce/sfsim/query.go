@@ -592,7 +592,7 @@ func (o *Org) run(src string) (*result, *Error) {
 		}
 		slices.SortStableFunc(matched, func(a, b keyed) int {
 			for i, it := range q.order {
-				if d := compareSort(a.keys[i], b.keys[i], it.desc, it.nullsLast); d != 0 {
+				if d := compareSort(a.keys[i], b.keys[i], it.desc, it.nullsLast, strings.HasSuffix(c.order[i].field, "Id")); d != 0 {
 					return d
 				}
 			}
@@ -618,7 +618,11 @@ func (o *Org) run(src string) (*result, *Error) {
 
 // compareSort orders values of one ORDER BY key; nulls go first unless NULLS LAST, whatever the
 // direction, as Salesforce documents.
-func compareSort(a, b any, desc, nullsLast bool) int {
+//
+// Ids (fields named Id or ending in Id) sort by their case-sensitive 15-character value, the
+// order the comparison operators use, so a query paging with "Id > :last ORDER BY Id" sees each
+// record once.
+func compareSort(a, b any, desc, nullsLast, isID bool) int {
 	switch {
 	case a == nil && b == nil:
 		return 0
@@ -637,7 +641,13 @@ func compareSort(a, b any, desc, nullsLast bool) int {
 	switch av := a.(type) {
 	case string:
 		bv, _ := b.(string)
-		d = strings.Compare(strings.ToLower(av), strings.ToLower(bv))
+		ia, okA := normalizeID(av)
+		ib, okB := normalizeID(bv)
+		if isID && okA && okB {
+			d = strings.Compare(ia, ib)
+		} else {
+			d = strings.Compare(strings.ToLower(av), strings.ToLower(bv))
+		}
 	case float64:
 		bv, _ := b.(float64)
 		d = cmp.Compare(av, bv)

@@ -232,6 +232,24 @@ func (o *Org) InsertMany(sObject string, records []map[string]any) ([]string, er
 	return ids, nil
 }
 
+// Update changes fields of the record with the given 15- or 18-character id from Go, as an
+// admin or a user editing it would (LastModifiedDate moves; validation rules do not apply).
+func (o *Org) Update(id string, fields map[string]any) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	id15, ok := normalizeID(id)
+	rec := o.byID[id15]
+	if !ok || rec == nil {
+		return fmt.Errorf("sfsim: update: no record with id %q", id)
+	}
+	w, e := o.prepare(rec.t, rec, fields, true)
+	if e != nil {
+		return fmt.Errorf("sfsim: update %s: %s: %s", id, e.Code, e.Message)
+	}
+	o.commit(w)
+	return nil
+}
+
 // Delete removes records by their 15- or 18-character ids from Go, as DELETE
 // /sobjects/<Type>/<id> does through the API (an ended AuthSession, for instance). It is all or
 // nothing: when an id matches no record, nothing is deleted.
