@@ -30,22 +30,22 @@ func TestDecodeCasesExamples(t *testing.T) {
 		{"case-created.json", sfevents.CaseEvent{
 			ID: caseID + ":created", Type: sfevents.CaseCreated, Date: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC),
 			CaseID: caseID, CaseNumber: "00001026", Subject: "Refund not received", Priority: "High", Status: "New",
-			OwnerID: queue, Skills: "Billing;Spanish", ActorID: user,
+			OwnerID: queue, Skills: "Billing;Spanish", ActorID: "0055e000005AutOAAS",
 		}},
 		{"case-owner-changed.json", sfevents.CaseEvent{
-			ID: caseID + ":owner:1796634600000", Type: sfevents.CaseOwnerChanged, Date: time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC),
-			CaseID: caseID, CaseNumber: "00001026", Subject: "Refund not received", Priority: "High", Status: "Working",
-			OwnerID: queue, PreviousOwnerID: "00G5e000001BackEAC", Skills: "Billing", ActorID: user,
+			ID: caseID + ":owner:1796634300000", Type: sfevents.CaseOwnerChanged, Date: time.Date(2026, 12, 7, 9, 5, 0, 0, time.UTC),
+			CaseID: caseID, CaseNumber: "00001026", Subject: "Refund not received", Priority: "High", Status: "New",
+			OwnerID: "00G5e000001Bil1EAC", PreviousOwnerID: queue, Skills: "Billing;Spanish", ActorID: user,
 		}},
 		{"case-comment-added.json", sfevents.CaseEvent{
-			ID: "00a5e00000CmNtAAAV", Type: sfevents.CaseCommentAdded, Date: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC),
+			ID: "00a5e00000Cm001AAB", Type: sfevents.CaseCommentAdded, Date: time.Date(2026, 12, 7, 9, 10, 0, 0, time.UTC),
 			CaseID: caseID, CaseNumber: "00001026", Subject: "Refund not received", Priority: "High", Status: "Working",
-			OwnerID: "0055e000004AgntAAC", Skills: "Billing;Spanish", ActorID: user,
+			OwnerID: user, Skills: "Billing;Spanish", ActorID: "0055e000004QrStAAK",
 		}},
 		{"case-email-added.json", sfevents.CaseEvent{
-			ID: "02s5e00000EmLaAAAV", Type: sfevents.CaseEmailAdded, Date: time.Date(2026, 12, 7, 10, 15, 0, 0, time.UTC),
+			ID: "02s5e00000Em001AAB", Type: sfevents.CaseEmailAdded, Date: time.Date(2026, 12, 7, 9, 15, 0, 0, time.UTC),
 			CaseID: caseID, CaseNumber: "00001026", Subject: "Refund not received", Priority: "High", Status: "Working",
-			OwnerID: "0055e000004AgntAAC", Skills: "Billing;Spanish", ActorID: "0055e000009IntgAAC", Incoming: true,
+			OwnerID: user, Skills: "Billing;Spanish", ActorID: "0055e000005AutOAAS", Incoming: true,
 		}},
 	}
 	for _, tt := range tests {
@@ -70,11 +70,17 @@ func TestDecodeCasesMixedInTimeOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := b.InTimeOrder()
-	if len(got) != 2 || got[0].Type != sfevents.CaseCommentAdded || !got[0].ByOwner || got[1].Type != sfevents.CaseEmailAdded || got[1].Incoming {
+	want := []sfevents.CaseType{sfevents.CaseCreated, sfevents.CaseOwnerChanged, sfevents.CaseCommentAdded, sfevents.CaseEmailAdded}
+	if len(got) != len(want) {
 		t.Fatalf("InTimeOrder = %+v", got)
 	}
-	if got[0].Subject != "" || got[1].Priority != "" {
-		t.Errorf("null optional fields should decode as absent: %+v", got)
+	for i, e := range got {
+		if e.Type != want[i] {
+			t.Errorf("event %d is %s, want %s (same times keep input order)", i, e.Type, want[i])
+		}
+	}
+	if got[0].Subject != "" || got[0].Skills != "" || !got[2].ByOwner || got[3].Incoming {
+		t.Errorf("null optional fields and flags: %+v", got)
 	}
 }
 

@@ -28,6 +28,8 @@ type schemaCase struct {
 	invalidSample string
 	// valid holds, per type, an event that uses every property and that the decoder accepts.
 	valid map[string]string
+	// defs names each type's $defs entry when it is not the type itself.
+	defs map[string]string
 }
 
 // tablesOf gives a contract's tables the string-typed shape schemaCase uses.
@@ -80,9 +82,13 @@ func (c schemaCase) load(t *testing.T) (top objectSchema, perType map[string]obj
 	}
 	perType = map[string]objectSchema{}
 	for _, ty := range c.types {
+		def := ty
+		if d, ok := c.defs[ty]; ok {
+			def = d
+		}
 		var o objectSchema
-		if err := json.Unmarshal(doc.Defs[ty], &o); err != nil || o.Properties == nil {
-			t.Fatalf("schema has no $defs.%s object (%v)", ty, err)
+		if err := json.Unmarshal(doc.Defs[def], &o); err != nil || o.Properties == nil {
+			t.Fatalf("schema has no $defs.%s object (%v)", def, err)
 		}
 		perType[ty] = o
 	}

@@ -7,7 +7,10 @@
 //   - Apex, a trigger, a flow or the console's JavaScript or markup (aura/, lwc/) names a custom field (X__c) or
 //     platform event (X__e) that the package's object metadata does not define (namespaced names,
 //     such as a managed package's, are not ours and are skipped);
-//   - a session-*.json contract example is not pinned by an Apex test, or the string an Apex test
+//   - a permission set grants a custom object or field the package does not define, or field
+//     permissions on a required or master-detail field (the platform refuses those: such fields
+//     are always readable and editable with their object);
+//   - a session-*.json or case-*.json contract example is not pinned by an Apex test, or the string an Apex test
 //     embeds after "// contract-example: <file>" differs from contracts/examples/<file> (Apex
 //     tests cannot read repository files, so the test asserts the builders against the embedded
 //     string, and this check ties that string to the file);
@@ -83,6 +86,9 @@ function checkApiVersions(root, files, problems) {
     if (!fs.existsSync(f + '-meta.xml')) problems.add(f, 1, `no ${path.basename(f)}-meta.xml beside it`);
   }
 }
+
+/** Contract examples that Apex builders produce, so an Apex test must pin each (prefixes). */
+const APEX_EXAMPLE_PREFIXES = ['session-', 'case-'];
 
 /** The package's objects and their fields: Map<object API name, Set<field API name>>. */
 function objectSchema(files) {
@@ -175,8 +181,8 @@ function checkEmbeddedExamples(root, files, problems) {
     if (markers !== matched) problems.add(f, 1, `${markers - matched} contract-example marker(s) not followed by a String constant`);
   }
   if (fs.existsSync(examplesDir)) {
-    for (const name of fs.readdirSync(examplesDir).filter((n) => n.startsWith('session-')).sort()) {
-      if (!pinned.has(name)) problems.add(path.join(examplesDir, name), 1, 'no Apex test pins this session example (// contract-example:)');
+    for (const name of fs.readdirSync(examplesDir).filter((n) => APEX_EXAMPLE_PREFIXES.some((p) => n.startsWith(p))).sort()) {
+      if (!pinned.has(name)) problems.add(path.join(examplesDir, name), 1, `no Apex test pins this ${name.split('-')[0]} example (// contract-example:)`);
     }
   }
 }
@@ -198,6 +204,51 @@ function checkSecretAccess(files, problems) {
   }
 }
 
+/** The package's custom fields: Map<"Object.Field__c", {type, required}> from their -meta.xml. */
+function fieldDefinitions(files) {
+  const out = new Map();
+  for (const f of files) {
+    const m = f.split(path.sep).join('/').match(/\/objects\/([^/]+)\/fields\/([^/]+)\.field-meta\.xml$/);
+    if (!m) continue;
+    let field = {};
+    try {
+      field = (parser.parse(fs.readFileSync(f, 'utf8')).CustomField || [{}])[0];
+    } catch (e) {
+      // checkWellFormed reports it.
+    }
+    out.set(`${m[1]}.${m[2]}`, { type: (field.type || [''])[0], required: (field.required || [''])[0] === 'true' });
+  }
+  return out;
+}
+
+function checkPermissionSetReferences(files, problems) {
+  const schema = objectSchema(files);
+  const fields = fieldDefinitions(files);
+  const custom = (name) => /__[ce]$/.test(name) && !NAMESPACED.test(name);
+  for (const f of files.filter((f) => f.endsWith('.permissionset-meta.xml'))) {
+    const text = fs.readFileSync(f, 'utf8');
+    const ps = (parser.parse(text).PermissionSet || [{}])[0];
+    const line = (s) => lineOf(text, Math.max(0, text.indexOf(s)));
+    for (const o of ps.objectPermissions || []) {
+      const name = (o.object || [''])[0];
+      if (custom(name) && !schema.has(name)) problems.add(f, line(`<object>${name}</object>`), `grants ${name}, which is not an object of the package`);
+    }
+    for (const p of ps.fieldPermissions || []) {
+      const name = (p.field || [''])[0];
+      const [object, field] = name.split('.');
+      if (!field || !custom(field)) continue;
+      const def = fields.get(name);
+      if (!def) {
+        problems.add(f, line(`<field>${name}</field>`), `grants ${name}, which is not a field of the package`);
+      } else if (def.required || def.type === 'MasterDetail') {
+        problems.add(f, line(`<field>${name}</field>`), `field permissions on ${name}, a ${def.type === 'MasterDetail' ? 'master-detail' : 'required'} field, which the platform refuses`);
+      } else if (custom(object) && !schema.has(object)) {
+        problems.add(f, line(`<field>${name}</field>`), `${object} is not an object of the package`);
+      }
+    }
+  }
+}
+
 /** Runs every check on the project at root; returns the problems. */
 function checkProject(root) {
   const problems = new Problems();
@@ -207,6 +258,7 @@ function checkProject(root) {
   checkFieldReferences(files, problems);
   checkEmbeddedExamples(root, files, problems);
   checkSecretAccess(files, problems);
+  checkPermissionSetReferences(files, problems);
   return { files, problems: problems.list };
 }
 
@@ -253,6 +305,14 @@ function selfTest() {
     { name: 'example drift', change: { 'contracts/examples/session-x.json': '{"a":"its"}' }, want: ['A_Test.cls:2: embedded session-x.json differs'] },
     { name: 'unpinned example', change: { 'contracts/examples/session-y.json': '{}' }, want: ['session-y.json:1: no Apex test pins this session example'] },
     { name: 'marker without constant', change: { 'force-app/main/default/classes/A_Test.cls': "@IsTest class A_Test {\n // contract-example: session-x.json\n static String x() { return ''; } }" }, want: ['A_Test.cls:1: 1 contract-example marker(s) not followed by a String constant', 'session-x.json:1: no Apex test pins'] },
+    { name: 'unpinned case example', change: { 'contracts/examples/case-y.json': '{}' }, want: ['case-y.json:1: no Apex test pins this case example'] },
+    { name: 'permission set grants a field of the package', change: { 'force-app/main/default/permissionsets/P.permissionset-meta.xml': '<PermissionSet><fieldPermissions><editable>false</editable><field>Thing__e.Known__c</field><readable>true</readable></fieldPermissions><objectPermissions><allowRead>true</allowRead><object>Thing__e</object></objectPermissions><objectPermissions><allowRead>true</allowRead><object>Case</object></objectPermissions></PermissionSet>' }, want: [] },
+    { name: 'permission set grants unknown object and field', change: { 'force-app/main/default/permissionsets/P.permissionset-meta.xml': '<PermissionSet>\n<fieldPermissions><editable>false</editable><field>Case.Gone__c</field><readable>true</readable></fieldPermissions>\n<objectPermissions><allowRead>true</allowRead><object>Gone__c</object></objectPermissions></PermissionSet>' }, want: ['P.permissionset-meta.xml:2: grants Case.Gone__c, which is not a field', 'P.permissionset-meta.xml:3: grants Gone__c, which is not an object'] },
+    { name: 'field permissions on required and master-detail fields', change: {
+      [obj + 'fields/Must__c.field-meta.xml']: '<CustomField><fullName>Must__c</fullName><required>true</required><type>Text</type></CustomField>',
+      [obj + 'fields/Parent__c.field-meta.xml']: '<CustomField><fullName>Parent__c</fullName><type>MasterDetail</type></CustomField>',
+      'force-app/main/default/permissionsets/P.permissionset-meta.xml': '<PermissionSet>\n<fieldPermissions><editable>true</editable><field>Thing__e.Must__c</field><readable>true</readable></fieldPermissions>\n<fieldPermissions><editable>true</editable><field>Thing__e.Parent__c</field><readable>true</readable></fieldPermissions></PermissionSet>' },
+      want: ['P.permissionset-meta.xml:2: field permissions on Thing__e.Must__c, a required field', 'P.permissionset-meta.xml:3: field permissions on Thing__e.Parent__c, a master-detail field'] },
     { name: 'secret granted', change: { 'force-app/main/default/permissionsets/P.permissionset-meta.xml': '<PermissionSet>\n<customSettingAccesses><enabled>true</enabled><name>Omnibridge_Settings__c</name></customSettingAccesses>\n<userPermissions><enabled>true</enabled><name>ViewAllCustomSettings</name></userPermissions></PermissionSet>' }, want: ['P.permissionset-meta.xml:2: grants access to Omnibridge_Settings__c', 'P.permissionset-meta.xml:3: grants ViewAllCustomSettings'] },
   ];
   let failed = 0;

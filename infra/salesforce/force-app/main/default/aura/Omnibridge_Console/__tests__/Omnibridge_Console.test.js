@@ -18,14 +18,15 @@ function fakeComponent() {
         setServicePresenceStatus: jest.fn(() => Promise.resolve({ statusId: '0N55e000000ABCE' })),
         logout: jest.fn(() => Promise.resolve(true))
     };
+    const workspaceAPI = { openTab: jest.fn(() => Promise.resolve('ctab0')) };
     const inner = { statusChanged: jest.fn(), loggedOut: jest.fn(), workAccepted: jest.fn(), workloadChanged: jest.fn() };
     const attributes = {};
     const cmp = {
-        find: (id) => ({ omniToolkit: omniAPI, bridge: inner })[id],
+        find: (id) => ({ omniToolkit: omniAPI, workspace: workspaceAPI, bridge: inner })[id],
         set: (name, value) => (attributes[name] = value),
         get: (name) => attributes[name]
     };
-    return { cmp, omniAPI, inner };
+    return { cmp, omniAPI, workspaceAPI, inner };
 }
 
 function fakeEvent(params) {
@@ -33,10 +34,27 @@ function fakeEvent(params) {
 }
 
 describe('aura:Omnibridge_Console', () => {
-    it('can sit in the utility bar, with the toolkit and the inner LWC', () => {
+    it('can sit in the utility bar, with the toolkit, the workspace API and the inner LWC', () => {
         expect(component.implements.split(',')).toContain('flexipage:availableForAllPageTypes');
         expect(component['lightning:omniToolkitAPI']).toEqual({ 'aura:id': 'omniToolkit' });
-        expect(component['c:omnibridgeConsole']).toEqual({ 'aura:id': 'bridge', toolkit: '{!v.toolkit}' });
+        expect(component['lightning:workspaceAPI']).toEqual({ 'aura:id': 'workspace' });
+        expect(component['c:omnibridgeConsole']).toEqual({ 'aura:id': 'bridge', toolkit: '{!v.toolkit}', workspace: '{!v.workspace}' });
+        const attributes = [].concat(component['aura:attribute']).map((a) => a.name);
+        expect(attributes).toEqual(['toolkit', 'workspace']);
+    });
+
+    it('hands the inner LWC an openTab over lightning:workspaceAPI', async () => {
+        const { cmp, workspaceAPI } = fakeComponent();
+        controller.onInit(cmp);
+        await expect(cmp.get('v.workspace').openTab({ recordId: '5005e00000AbCdEAAV', focus: true })).resolves.toBe('ctab0');
+        expect(workspaceAPI.openTab).toHaveBeenCalledWith({ recordId: '5005e00000AbCdEAAV', focus: true });
+    });
+
+    it("passes the workspace API's rejection through unchanged, so the log names its reason", async () => {
+        const { cmp, workspaceAPI } = fakeComponent();
+        workspaceAPI.openTab.mockReturnValue(Promise.reject(new Error('Not a console app')));
+        controller.onInit(cmp);
+        await expect(cmp.get('v.workspace').openTab({ recordId: '5005e00000AbCdEAAV', focus: true })).rejects.toThrow('Not a console app');
     });
 
     it('handles exactly the Omni-Channel events it forwards, each with a controller action', () => {

@@ -12,9 +12,10 @@ jest.mock('@salesforce/apex/Omnibridge_ConsoleController.serviceChannelOf', () =
 const RUNNING_USER = '0055e000003AbCdAAK';
 jest.mock('@salesforce/user/Id', () => ({ default: '0055e000003AbCdAAK' }), { virtual: true });
 
-function mount(toolkit) {
+function mount(toolkit, workspace = null) {
     const element = createElement('c-omnibridge-console', { is: OmnibridgeConsole });
     element.toolkit = toolkit;
+    element.workspace = workspace;
     document.body.appendChild(element);
     return element;
 }
@@ -36,9 +37,38 @@ function commandMessage(over = {}) {
     };
 }
 
-/** The callback the component gave empApi's subscribe. */
+/** The callback the component gave empApi's subscribe for channel. */
+function callbackOf(channel) {
+    const call = subscribe.mock.calls.find((c) => c[0] === channel);
+    return call[2];
+}
+
 function deliver(message) {
-    return subscribe.mock.calls[0][2](message);
+    return callbackOf('/event/Omnibridge_Presence_Command__e')(message);
+}
+
+const POP_TIME = Date.parse('2026-12-07T09:00:00.000Z');
+
+function popMessage(over = {}) {
+    return {
+        channel: '/event/Omnibridge_Screen_Pop__e',
+        data: {
+            payload: {
+                PopId__c: 'contact-1',
+                UserId__c: '0055e000003AbCd',
+                RecordId__c: '5005e00000AbCdEAAV',
+                ConnectContactId__c: 'contact-1',
+                Reason__c: 'call',
+                IssuedAt__c: '2026-12-07T08:59:59.500Z',
+                ...over
+            },
+            event: { replayId: 9 }
+        }
+    };
+}
+
+function deliverPop(message) {
+    return callbackOf('/event/Omnibridge_Screen_Pop__e')(message);
 }
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -50,7 +80,8 @@ describe('c-omnibridge-console', () => {
         toolkit = { setServicePresenceStatus: jest.fn(() => Promise.resolve({})), logout: jest.fn(() => Promise.resolve(true)) };
         sendPresenceEvents.mockResolvedValue({ statusCode: 202, body: '{"results":[]}' });
         serviceChannelOf.mockResolvedValue('Case_Channel');
-        subscribe.mockResolvedValue({ id: 'sub-1', channel: '/event/Omnibridge_Presence_Command__e' });
+        subscribe.mockImplementation((channel) =>
+            Promise.resolve(channel === '/event/Omnibridge_Screen_Pop__e' ? { id: 'sub-2', channel } : { id: 'sub-1', channel }));
     });
 
     afterEach(() => {
@@ -69,12 +100,46 @@ describe('c-omnibridge-console', () => {
         expect(element.shadowRoot.querySelector('.status').textContent).toBe('Subscribed to Omnibridge presence commands');
     });
 
+    it('subscribes to the screen pop channel for new events and says so', async () => {
+        const element = mount(toolkit);
+        await flush();
+        expect(subscribe).toHaveBeenCalledWith('/event/Omnibridge_Screen_Pop__e', -1, expect.any(Function));
+        expect(element.shadowRoot.querySelector('.pop-status').textContent).toBe('Subscribed to Omnibridge screen pops');
+    });
+
+    it("opens the running user's pop in a focused console tab through the wrapper's workspace API", async () => {
+        jest.useFakeTimers();
+        jest.setSystemTime(POP_TIME);
+        const workspace = { openTab: jest.fn(() => Promise.resolve('ctab1')) };
+        const element = mount(toolkit, workspace);
+        await jest.advanceTimersByTimeAsync(0);
+        await expect(deliverPop(popMessage())).resolves.toBe('opened');
+        await expect(deliverPop(popMessage())).resolves.toBe('duplicate');
+        await expect(deliverPop(popMessage({ PopId__c: 'contact-2', UserId__c: '0055e000004QrStAAK' }))).resolves.toBe('other-user');
+        expect(workspace.openTab).toHaveBeenCalledTimes(1);
+        expect(workspace.openTab).toHaveBeenCalledWith({ recordId: '5005e00000AbCdEAAV', focus: true });
+        expect(element.shadowRoot.querySelector('.activity').textContent).toBe('Opened 5005e00000AbCdEAAV (call)');
+        expect(sendPresenceEvents).not.toHaveBeenCalled();
+    });
+
+    it('uses a workspace API the wrapper sets after the component started', async () => {
+        jest.useFakeTimers();
+        jest.setSystemTime(POP_TIME);
+        const element = mount(toolkit);
+        await jest.advanceTimersByTimeAsync(0);
+        const workspace = { openTab: jest.fn(() => Promise.resolve('ctab1')) };
+        element.workspace = workspace;
+        await expect(deliverPop(popMessage())).resolves.toBe('opened');
+        expect(workspace.openTab).toHaveBeenCalledTimes(1);
+    });
+
     it('shows why it could not subscribe', async () => {
         subscribe.mockRejectedValue(new Error('Streaming API is not enabled'));
         jest.spyOn(console, 'error').mockImplementation(() => {});
         const element = mount(toolkit);
         await flush();
         expect(element.shadowRoot.querySelector('.status').textContent).toBe('Not subscribed: Streaming API is not enabled');
+        expect(element.shadowRoot.querySelector('.pop-status').textContent).toBe('Screen pops not subscribed: Streaming API is not enabled');
     });
 
     it('applies a command for the running user through the toolkit and sends the acknowledgement through Apex', async () => {
@@ -133,6 +198,7 @@ describe('c-omnibridge-console', () => {
         document.body.removeChild(element);
         await jest.advanceTimersByTimeAsync(5000);
         expect(unsubscribe).toHaveBeenCalledWith({ id: 'sub-1', channel: '/event/Omnibridge_Presence_Command__e' });
+        expect(unsubscribe).toHaveBeenCalledWith({ id: 'sub-2', channel: '/event/Omnibridge_Screen_Pop__e' });
         expect(sendPresenceEvents).not.toHaveBeenCalled();
     });
 });
