@@ -57,6 +57,13 @@ type Options struct {
 	Simulator Simulator
 	// SessionSimulator answers POST /simulate for session events; nil refuses them.
 	SessionSimulator SessionSimulator
+	// CheckResources checks that what a document names in other systems exists (the Connect
+	// queues, flows and skill attribute of case routing), after Validate passed; problems reject
+	// the document with their paths, an error (a system unreachable) fails the request. nil skips
+	// the check.
+	CheckResources func(ctx context.Context, doc config.Document) ([]apperr.Problem, error)
+	// Routing answers GET /routing/cases/{caseId}; nil leaves the route out.
+	Routing RoutingReader
 	// States serves the DELETE routes that clear a stored agent or session state (state.go);
 	// nil leaves them out.
 	States StateStore
@@ -87,6 +94,9 @@ func New(store Store, opts Options) *API {
 	a.mux.HandleFunc("GET /audit", a.audit)
 	if opts.Simulator != nil {
 		a.mux.HandleFunc("POST /simulate", a.simulate)
+	}
+	if opts.Routing != nil {
+		a.mux.HandleFunc("GET /routing/cases/{caseId}", a.routingCase)
 	}
 	if opts.States != nil {
 		a.stateRoutes()
@@ -209,14 +219,25 @@ func readConfigBody(body []byte) (config.Document, error) {
 	return doc, nil
 }
 
-// check runs the semantic validator; problems reject doc, warnings are returned.
-func (a *API) check(doc config.Document) ([]apperr.Problem, error) {
-	if a.opts.Validate == nil {
-		return nil, nil
+// check runs the semantic validator, then the resource check; problems reject doc, warnings are
+// returned.
+func (a *API) check(ctx context.Context, doc config.Document) ([]apperr.Problem, error) {
+	var warnings []apperr.Problem
+	if a.opts.Validate != nil {
+		var problems []apperr.Problem
+		problems, warnings = a.opts.Validate(doc)
+		if len(problems) > 0 {
+			return nil, apperr.Invalidf(problems, "document has %d problem(s)", len(problems))
+		}
 	}
-	problems, warnings := a.opts.Validate(doc)
-	if len(problems) > 0 {
-		return nil, apperr.Invalidf(problems, "document has %d problem(s)", len(problems))
+	if a.opts.CheckResources != nil {
+		problems, err := a.opts.CheckResources(ctx, doc)
+		if err != nil {
+			return nil, err
+		}
+		if len(problems) > 0 {
+			return nil, apperr.Invalidf(problems, "document names %d resource(s) that do not exist", len(problems))
+		}
 	}
 	return warnings, nil
 }
@@ -237,7 +258,7 @@ func (a *API) putConfig(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	warnings, err := a.check(doc)
+	warnings, err := a.check(r.Context(), doc)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -313,7 +334,7 @@ func (a *API) restore(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, apperr.Invalidf(apperr.ProblemsOf(err), "version %d no longer passes validation; edit it and PUT it instead", old.Version))
 		return
 	}
-	warnings, err := a.check(doc)
+	warnings, err := a.check(r.Context(), doc)
 	if err != nil {
 		a.fail(w, r, apperr.Invalidf(apperr.ProblemsOf(err), "version %d no longer passes validation; edit it and PUT it instead", old.Version))
 		return

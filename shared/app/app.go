@@ -15,6 +15,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/engine"
+	"github.com/omnibridge/omnibridge/shared/routingsync"
 	"github.com/omnibridge/omnibridge/shared/rules"
 	"github.com/omnibridge/omnibridge/shared/runtime"
 	"github.com/omnibridge/omnibridge/shared/sessionsync"
@@ -24,7 +25,15 @@ import (
 func AdminAPI(d *runtime.Deps) http.Handler {
 	configs := engine.NewConfigSource(d.Store, ConfigRefresh)
 	sim := engine.NewSimulator(d.Store, configs, engine.Options{})
+	var checkResources func(ctx context.Context, doc config.Document) ([]apperr.Problem, error)
+	if cn, err := Connect(d); err == nil {
+		checkResources = func(ctx context.Context, doc config.Document) ([]apperr.Problem, error) {
+			return routingsync.CheckResources(ctx, doc, cn)
+		}
+	}
 	return adminapi.New(d.Store, adminapi.Options{
+		CheckResources:   checkResources,
+		Routing:          routingsync.NewReader(d.Store),
 		Validate:         ValidateConfig,
 		Commit:           d.Commit,
 		Logger:           d.Logger,

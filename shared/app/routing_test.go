@@ -534,3 +534,73 @@ func TestCaseBacklogUnderFaults(t *testing.T) {
 	}
 	t.Logf("%d sweeps; Connect calls %v; Salesforce API calls %d", runs+1, r.cn.CallCounts(), r.org.APIUsage())
 }
+
+// TestRoutingAdminRoutes saves routing configs through the admin API, whose save checks the
+// Connect queues, flows and skill attribute against connectsim, and reads a case's routing
+// history back.
+func TestRoutingAdminRoutes(t *testing.T) {
+	r := newRoutingRig(t, routingRigOptions{})
+	api := AdminAPI(r.deps)
+	do := func(method, path, body string, hdr map[string]string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		return rec
+	}
+	get := do("GET", "/config", "", nil)
+	if get.Code != 200 {
+		t.Fatalf("GET /config: %d %s", get.Code, get.Body)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(get.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	section := doc["document"].(map[string]any)["routing"].(map[string]any)
+	queues := section["queues"].([]any)
+	queues[0].(map[string]any)["connectQueueId"] = "dddddddd-0000-4000-8000-000000000000"
+	queues[1].(map[string]any)["contactFlowId"] = "eeeeeeee-0000-4000-8000-000000000000"
+	section["skillAttribute"] = "Language"
+	body, _ := json.Marshal(doc)
+	put := do("PUT", "/config", string(body), map[string]string{"If-Match": get.Header().Get("ETag")})
+	if put.Code != 400 {
+		t.Fatalf("PUT with missing resources: %d %s", put.Code, put.Body)
+	}
+	for _, want := range []string{`$.routing.queues[0].connectQueueId`, `$.routing.queues[1].contactFlowId`, `$.routing.skillAttribute`} {
+		if !strings.Contains(put.Body.String(), want) {
+			t.Errorf("400 body lacks %s: %s", want, put.Body)
+		}
+	}
+	queues[0].(map[string]any)["connectQueueId"] = rrQueueA
+	queues[1].(map[string]any)["contactFlowId"] = rrFlow
+	section["skillAttribute"] = "Skill"
+	body, _ = json.Marshal(doc)
+	if put := do("PUT", "/config", string(body), map[string]string{"If-Match": get.Header().Get("ETag")}); put.Code != 200 {
+		t.Fatalf("PUT with existing resources: %d %s", put.Code, put.Body)
+	}
+
+	caseID, _ := r.newCase(r.queueA, "History please", "Billing")
+	if got := r.process(r.event(sfevents.CaseCreated, caseID, nil)); got != routingsync.OutcomeRouted {
+		t.Fatalf("outcome %q", got)
+	}
+	res := do("GET", "/routing/cases/"+caseID[:15], "", nil)
+	if res.Code != 200 || !strings.Contains(res.Body.String(), `"state":"routed"`) || !strings.Contains(res.Body.String(), `"auditSubject":"case/`+caseID+`"`) {
+		t.Fatalf("GET /routing/cases: %d %s", res.Code, res.Body)
+	}
+	if res := do("GET", "/routing/cases/0015e00000AbCdE", "", nil); res.Code != 400 {
+		t.Errorf("account id: %d %s", res.Code, res.Body)
+	}
+	other, _ := r.newCase(r.queueA, "Never routed", "")
+	if res := do("GET", "/routing/cases/"+other, "", nil); res.Code != 404 {
+		t.Errorf("never routed: %d %s", res.Code, res.Body)
+	}
+	audits := do("GET", "/audit?subject=case/"+caseID, "", nil)
+	if audits.Code != 200 || !strings.Contains(audits.Body.String(), `"outcome":"routed"`) {
+		t.Errorf("GET /audit for the case: %d %s", audits.Code, audits.Body)
+	}
+}

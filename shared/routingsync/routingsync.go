@@ -496,6 +496,21 @@ func truncate(s string) string {
 // Case returns a case's routing entry (GET /routing/cases/{id}); apperr.NotFound when the case
 // was never routed.
 func (s *Service) Case(ctx context.Context, caseID string) (routing.Entry, error) {
-	rec, err := s.d.Store.GetRouting(ctx, caseID)
+	return Reader{store: s.d.Store}.Case(ctx, caseID)
+}
+
+// Reader reads routing entries for the admin API, which needs no Connect or Salesforce client.
+type Reader struct {
+	store interface {
+		GetRouting(ctx context.Context, caseID string) (dynamo.RoutingRecord, error)
+	}
+}
+
+// NewReader returns a Reader over the table.
+func NewReader(store *dynamo.Store) Reader { return Reader{store: store} }
+
+// Case returns a case's routing entry; apperr.NotFound when the case was never routed.
+func (r Reader) Case(ctx context.Context, caseID string) (routing.Entry, error) {
+	rec, err := r.store.GetRouting(ctx, caseID)
 	return rec.Entry, err
 }
