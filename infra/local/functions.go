@@ -33,7 +33,7 @@ type function struct {
 // functions lists every function by its folder name under functions/.
 var functions = map[string]function{
 	"admin-api": {
-		routes: []string{"/health", "/config", "/config/", "/audit", "/simulate"},
+		routes: []string{"/health", "/config", "/config/", "/audit", "/simulate", "/routing/"},
 		http:   app.AdminAPIHandler,
 		invoke: invokeHTTP(app.AdminAPIHandler),
 	},
@@ -46,6 +46,7 @@ var functions = map[string]function{
 	"presence-sweep": {invoke: invokeSchedule(app.PresenceSweep)},
 	"session-poll":   {invoke: invokeSchedule(app.SessionPoll)},
 	"contact-events": {invoke: invokeRaw(app.ContactEvents)},
+	"case-sweep":     {invoke: invokeSchedule(app.CaseSweep)},
 }
 
 // invokeHTTP runs an HTTP function's Lambda entry point (the API Gateway v2 proxy adapter, as in
