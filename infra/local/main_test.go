@@ -272,18 +272,25 @@ func TestInvokeEventFunctions(t *testing.T) {
 	// A seed in which jdoe has a Salesforce session that began a minute ago.
 	loggedIn := func(t *testing.T) string {
 		var seed map[string]json.RawMessage
-		var sf map[string]map[string][]map[string]any
+		var sf map[string]json.RawMessage
+		var records map[string][]map[string]any
 		if err := json.Unmarshal(sampleSeed, &seed); err != nil {
 			t.Fatal(err)
 		}
 		if err := json.Unmarshal(seed["salesforce"], &sf); err != nil {
 			t.Fatal(err)
 		}
-		sf["records"]["AuthSession"] = []map[string]any{{
+		if err := json.Unmarshal(sf["records"], &records); err != nil {
+			t.Fatal(err)
+		}
+		records["AuthSession"] = []map[string]any{{
 			"UsersId": "0055e000003AbCdAAK", "SessionType": "UI", "LoginType": "Application", "NumSecondsValid": 7200,
 			"LastModifiedDate": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339),
 		}}
 		var err error
+		if sf["records"], err = json.Marshal(records); err != nil {
+			t.Fatal(err)
+		}
 		if seed["salesforce"], err = json.Marshal(sf); err != nil {
 			t.Fatal(err)
 		}

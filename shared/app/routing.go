@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/engine"
 	"github.com/omnibridge/omnibridge/shared/routingsync"
@@ -32,13 +33,20 @@ func RoutingService(ctx context.Context, d *runtime.Deps) (*routingsync.Service,
 }
 
 func routingService(d *runtime.Deps, sf *salesforce.Client, eng *engine.Engine) (*routingsync.Service, error) {
+	return routingServiceWith(d, sf, eng, routingsync.Options{})
+}
+
+// routingServiceWith is routingService with options (the benchmarks' baseline sweeps one case at
+// a time); the logger and clock always come from d.
+func routingServiceWith(d *runtime.Deps, sf *salesforce.Client, eng *engine.Engine, o routingsync.Options) (*routingsync.Service, error) {
 	cn, err := Connect(d)
 	if err != nil {
 		return nil, err
 	}
+	o.Logger, o.Now = d.Logger, d.Now
 	return routingsync.New(routingsync.Deps{
 		Store: d.Store, Configs: engine.NewConfigSource(d.Store, ConfigRefresh), Tasks: cn, Org: caseOrg{sf}, Identity: eng,
-	}, routingsync.Options{Logger: d.Logger, Now: d.Now})
+	}, o)
 }
 
 // SweepCasesHandler is the case-sweep function's handler, run by an EventBridge schedule.
@@ -109,6 +117,28 @@ func (o caseOrg) QueueIDs(ctx context.Context, names []string) (map[string]strin
 // UpdateCase writes fields on a case.
 func (o caseOrg) UpdateCase(ctx context.Context, caseID string, fields map[string]any) error {
 	return o.c.Update(ctx, "Case", caseID, fields)
+}
+
+// UpdateCases writes fields on up to 200 cases in one sObject Collections call.
+func (o caseOrg) UpdateCases(ctx context.Context, updates []routingsync.CaseUpdate) ([]error, error) {
+	recs := make([]salesforce.SObject, len(updates))
+	for i, u := range updates {
+		recs[i] = salesforce.SObject{Type: "Case", ID: u.CaseID, Fields: u.Fields}
+	}
+	results, err := o.c.UpdateRecords(ctx, recs, false)
+	if err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(updates))
+	for i := range errs {
+		switch {
+		case i >= len(results):
+			errs[i] = apperr.New(apperr.Unavailable, "no save result for case %s", updates[i].CaseID)
+		case !results[i].Success:
+			errs[i] = publishError(results[i].Errors)
+		}
+	}
+	return errs, nil
 }
 
 // OpenCases reads one page of the backlog.

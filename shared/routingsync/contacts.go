@@ -84,7 +84,7 @@ func (s *Service) HandleContactEvent(ctx context.Context, ev contactevent.Event)
 			}
 			c := caseOf{Case: routing.Case{ID: caseID, Number: e.CaseNumber, Subject: e.Subject, Priority: e.Priority}, Skills: e.Skills}
 			dec := routing.Decision{Action: routing.ActionRoute, Reason: routing.ReasonUnanswered, Queue: q, Key: eff.RerouteKey, Detail: eff.Detail}
-			_, err := s.route(ctx, cfg, cat, c, dec, rec, ev.ID)
+			_, err := s.route(ctx, cfg, cat, c, dec, rec, ev.ID, s.writeBack)
 			if err != nil && !apperr.Retryable(err) {
 				return nil
 			}

@@ -80,6 +80,9 @@ type Org interface {
 	QueueIDs(ctx context.Context, developerNames []string) (map[string]string, error)
 	// UpdateCase writes fields on a case.
 	UpdateCase(ctx context.Context, caseID string, fields map[string]any) error
+	// UpdateCases writes fields on up to 200 cases in one call (sObject Collections), returning
+	// one error per update (nil: saved); a non-nil second result means the call failed whole.
+	UpdateCases(ctx context.Context, updates []CaseUpdate) ([]error, error)
 	// OpenCases returns at most limit open cases owned by one of queueIDs, created after the
 	// cursor (by CreatedDate, then Id), oldest first, with the skills field's value.
 	OpenCases(ctx context.Context, queueIDs []string, skillsField string, after dynamo.SweepCursor, limit int) ([]CaseRow, error)
@@ -87,6 +90,12 @@ type Org interface {
 	PublishScreenPop(ctx context.Context, p screenpop.Pop) error
 	// CaseURL is the case's record page, linked from the task.
 	CaseURL(ctx context.Context, caseID string) (string, error)
+}
+
+// CaseUpdate is one case's write-back.
+type CaseUpdate struct {
+	CaseID string
+	Fields map[string]any
 }
 
 // Identity resolves the Salesforce user of a Connect agent (*engine.Engine).
@@ -117,15 +126,17 @@ type Options struct {
 	// SweepConcurrency is how many cases the sweep routes at once; DefaultSweepConcurrency when
 	// zero. Connect's rate limit, applied by the Connect client, bounds the task starts anyway.
 	SweepConcurrency int
+	// SweepPage is how many cases one backlog query reads; DefaultSweepPage when zero.
+	SweepPage int
 }
 
 // Defaults for Options.
 const (
 	DefaultCatalogTTL       = 5 * time.Minute
 	DefaultSweepConcurrency = 8
-	// sweepPage is how many cases one sweep query reads (SOQL returns up to 2,000 a page; 200
-	// keeps a page's routing short enough to checkpoint often).
-	sweepPage = 200
+	// DefaultSweepPage is how many cases one sweep query reads (SOQL returns up to 2,000 a page;
+	// 200 keeps a page's routing short enough to checkpoint often).
+	DefaultSweepPage = 200
 	// conflictRetries bounds reload-and-decide rounds after a concurrent write.
 	conflictRetries = 5
 	// eventMarkTTL keeps processed webhook event ids past Salesforce's redelivery window.
@@ -186,6 +197,9 @@ func New(d Deps, o Options) (*Service, error) {
 	}
 	if o.SweepConcurrency <= 0 {
 		o.SweepConcurrency = DefaultSweepConcurrency
+	}
+	if o.SweepPage <= 0 {
+		o.SweepPage = DefaultSweepPage
 	}
 	return &Service{d: d, opts: o}, nil
 }
@@ -314,7 +328,7 @@ func (s *Service) load(ctx context.Context, caseID string) (dynamo.RoutingRecord
 func (s *Service) apply(ctx context.Context, cfg *engine.Compiled, cat *catalog, c caseOf, d routing.Decision, rec dynamo.RoutingRecord, eventID string) (Result, error) {
 	switch d.Action {
 	case routing.ActionRoute:
-		return s.route(ctx, cfg, cat, c, d, rec, eventID)
+		return s.route(ctx, cfg, cat, c, d, rec, eventID, s.writeBack)
 	case routing.ActionStop:
 		return s.stop(ctx, cfg, rec, d.Detail, eventID)
 	}
@@ -324,14 +338,17 @@ func (s *Service) apply(ctx context.Context, cfg *engine.Compiled, cat *catalog,
 }
 
 // route starts (or resumes) an attempt for the case: skills, claim, task, index, write-back.
-func (s *Service) route(ctx context.Context, cfg *engine.Compiled, cat *catalog, c caseOf, d routing.Decision, rec dynamo.RoutingRecord, eventID string) (Result, error) {
+// writeBacker writes routing fields on a case: Service.writeBack at once, or the sweep's batch.
+type writeBacker func(ctx context.Context, caseID string, fields map[string]any) error
+
+func (s *Service) route(ctx context.Context, cfg *engine.Compiled, cat *catalog, c caseOf, d routing.Decision, rec dynamo.RoutingRecord, eventID string, wb writeBacker) (Result, error) {
 	e := rec.Entry
 	now := s.opts.Now()
 	resuming := e.AttemptKey == d.Key && e.State.Live()
 	if resuming && e.ContactID != "" {
 		// The task exists; only the write-back may be missing.
 		res := Result{Outcome: OutcomeRouted, Detail: "task " + e.ContactID + " already created for this attempt", ContactID: e.ContactID}
-		return res, s.writeBack(ctx, c.ID, map[string]any{FieldRoutingStatus: statusFor(e.State), FieldConnectContactID: e.ContactID})
+		return res, wb(ctx, c.ID, map[string]any{FieldRoutingStatus: statusFor(e.State), FieldConnectContactID: e.ContactID})
 	}
 	skills, skillsErr := cat.parseSkills(c.Skills)
 	var se *routing.SkillsError
@@ -341,7 +358,7 @@ func (s *Service) route(ctx context.Context, cfg *engine.Compiled, cat *catalog,
 	skillsNote := ""
 	if se != nil {
 		if cfg.Routing.InvalidSkills != config.InvalidSkillsRouteWithout {
-			return s.hold(ctx, cfg, rec, c, d, se, eventID)
+			return s.hold(ctx, cfg, rec, c, d, se, eventID, wb)
 		}
 		skillsNote = "; routed without skills: " + se.Reason
 	}
@@ -388,7 +405,7 @@ func (s *Service) route(ctx context.Context, cfg *engine.Compiled, cat *catalog,
 		}
 		res := Result{Outcome: OutcomeFailed, Detail: e.Detail}
 		s.audit(ctx, cfg, c.ID, eventID, res, map[string]any{"queue": e.Queue, "reason": e.Reason})
-		return res, s.writeBack(ctx, c.ID, map[string]any{FieldRoutingStatus: truncate("Failed: " + apperr.MessageOf(err))})
+		return res, wb(ctx, c.ID, map[string]any{FieldRoutingStatus: truncate("Failed: " + apperr.MessageOf(err))})
 	}
 	if err := s.d.Store.PutRoutingTask(ctx, contactID, c.ID); err != nil {
 		return Result{}, err
@@ -403,11 +420,11 @@ func (s *Service) route(ctx context.Context, cfg *engine.Compiled, cat *catalog,
 	}
 	res := Result{Outcome: OutcomeRouted, Detail: d.Detail + skillsNote, ContactID: contactID}
 	s.audit(ctx, cfg, c.ID, eventID, res, map[string]any{"queue": e.Queue, "reason": e.Reason, "skills": skills, "contactId": contactID})
-	return res, s.writeBack(ctx, c.ID, map[string]any{FieldRoutingStatus: "Routed", FieldConnectContactID: contactID})
+	return res, wb(ctx, c.ID, map[string]any{FieldRoutingStatus: "Routed", FieldConnectContactID: contactID})
 }
 
 // hold records that the case is not routed because of its skills.
-func (s *Service) hold(ctx context.Context, cfg *engine.Compiled, rec dynamo.RoutingRecord, c caseOf, d routing.Decision, se *routing.SkillsError, eventID string) (Result, error) {
+func (s *Service) hold(ctx context.Context, cfg *engine.Compiled, rec dynamo.RoutingRecord, c caseOf, d routing.Decision, se *routing.SkillsError, eventID string, wb writeBacker) (Result, error) {
 	e := rec.Entry
 	e.CaseNumber, e.Subject, e.Priority = c.Number, c.Subject, c.Priority
 	e.Reason, e.Queue, e.Skills, e.AttemptKey = d.Reason, d.Queue.SalesforceQueue, c.Skills, ""
@@ -417,7 +434,7 @@ func (s *Service) hold(ctx context.Context, cfg *engine.Compiled, rec dynamo.Rou
 	}
 	res := Result{Outcome: OutcomeHeld, Detail: "not routed: " + se.Reason}
 	s.audit(ctx, cfg, c.ID, eventID, res, map[string]any{"skills": c.Skills})
-	return res, s.writeBack(ctx, c.ID, map[string]any{FieldRoutingStatus: truncate("Skills invalid: " + se.Reason)})
+	return res, wb(ctx, c.ID, map[string]any{FieldRoutingStatus: truncate("Skills invalid: " + se.Reason)})
 }
 
 // stop stops the case's live task.

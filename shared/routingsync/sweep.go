@@ -24,6 +24,11 @@ type SweepReport struct {
 	Skipped int `json:"skipped"`
 	// Errors counts cases left for the next run after a failure a retry may fix.
 	Errors int `json:"errors"`
+	// WriteBackCalls counts the Salesforce calls that wrote the cases' routing status (one per
+	// page of up to 200 cases); WriteBackErrors the case statuses that could not be written (the
+	// routing itself stands; the status shows again at the task's next change).
+	WriteBackCalls  int `json:"writeBackCalls"`
+	WriteBackErrors int `json:"writeBackErrors"`
 	// Complete is true when the sweep reached the newest case, so the next run starts again
 	// from the oldest; false when it stopped at routing.sweepBatch or its deadline, and the
 	// next run resumes after the last case it read.
@@ -77,7 +82,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	rep.FromStart = cursor == (dynamo.SweepCursor{})
 	budget := r.SweepBatch
 	for budget > 0 && !s.nearDeadline(ctx) {
-		rows, err := s.d.Org.OpenCases(ctx, ids, r.SkillsField, cursor, sweepPage)
+		rows, err := s.d.Org.OpenCases(ctx, ids, r.SkillsField, cursor, s.opts.SweepPage)
 		if err != nil {
 			return rep, err
 		}
@@ -92,7 +97,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 		if err := s.d.Store.PutSweepCursor(ctx, cursor); err != nil {
 			return rep, err
 		}
-		if len(rows) < sweepPage && n == len(rows) {
+		if len(rows) < s.opts.SweepPage && n == len(rows) {
 			rep.Complete = true
 			cursor = dynamo.SweepCursor{}
 			break
@@ -119,6 +124,14 @@ func (s *Service) nearDeadline(ctx context.Context) bool {
 // moves past exactly those).
 func (s *Service) sweepRows(ctx context.Context, cfg *engine.Compiled, cat *catalog, rows []CaseRow, budget *int, rep *SweepReport) int {
 	var mu sync.Mutex
+	var updates []CaseUpdate
+	collect := func(_ context.Context, caseID string, fields map[string]any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		updates = append(updates, CaseUpdate{CaseID: caseID, Fields: fields})
+		return nil
+	}
+	defer func() { s.flushWriteBacks(ctx, updates, rep) }()
 	sem := make(chan struct{}, s.opts.SweepConcurrency)
 	var wg sync.WaitGroup
 	taken := 0
@@ -135,7 +148,7 @@ func (s *Service) sweepRows(ctx context.Context, cfg *engine.Compiled, cat *cata
 		wg.Add(1)
 		go func(row CaseRow) {
 			defer func() { <-sem; wg.Done() }()
-			outcome, err := s.sweepCase(ctx, cfg, cat, row, func() bool {
+			outcome, err := s.sweepCase(ctx, cfg, cat, row, collect, func() bool {
 				mu.Lock()
 				defer mu.Unlock()
 				if *budget <= 0 {
@@ -166,7 +179,7 @@ func (s *Service) sweepRows(ctx context.Context, cfg *engine.Compiled, cat *cata
 }
 
 // sweepCase routes one open case if it needs it; spend takes one route from the run's budget.
-func (s *Service) sweepCase(ctx context.Context, cfg *engine.Compiled, cat *catalog, row CaseRow, spend func() bool) (string, error) {
+func (s *Service) sweepCase(ctx context.Context, cfg *engine.Compiled, cat *catalog, row CaseRow, wb writeBacker, spend func() bool) (string, error) {
 	q, ok := cat.queueOf[row.OwnerID]
 	if !ok {
 		return OutcomeIgnored, nil
@@ -197,10 +210,35 @@ func (s *Service) sweepCase(ctx context.Context, cfg *engine.Compiled, cat *cata
 			return OutcomeIgnored, nil
 		}
 		d := routing.Decision{Action: routing.ActionRoute, Reason: reason, Queue: mapping, Key: key, Detail: "backlog sweep: open case in queue " + q + " without a task"}
-		res, err := s.route(ctx, cfg, cat, c, d, rec, "")
+		res, err := s.route(ctx, cfg, cat, c, d, rec, "", wb)
 		if apperr.Is(err, apperr.Conflict) && attempt < conflictRetries {
 			continue
 		}
 		return res.Outcome, err
+	}
+}
+
+// maxCaseUpdates is the most records one sObject Collections call updates.
+const maxCaseUpdates = 200
+
+// flushWriteBacks writes a page's case statuses in sObject Collections calls of up to 200.
+func (s *Service) flushWriteBacks(ctx context.Context, updates []CaseUpdate, rep *SweepReport) {
+	for len(updates) > 0 {
+		n := min(len(updates), maxCaseUpdates)
+		chunk := updates[:n]
+		updates = updates[n:]
+		rep.WriteBackCalls++
+		errs, err := s.d.Org.UpdateCases(ctx, chunk)
+		if err != nil {
+			rep.WriteBackErrors += len(chunk)
+			s.opts.Logger.WarnContext(ctx, "sweep: case statuses not written", "cases", len(chunk), "error", err)
+			continue
+		}
+		for i, e := range errs {
+			if e != nil {
+				rep.WriteBackErrors++
+				s.opts.Logger.WarnContext(ctx, "sweep: case status refused", "caseId", chunk[i].CaseID, "error", e)
+			}
+		}
 	}
 }

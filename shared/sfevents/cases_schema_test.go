@@ -32,3 +32,6 @@ func TestCasesSchemaAgreesWithDecoder(t *testing.T) { casesCase.agreesWithDecode
 // TestCasesRequiredFieldsAreEnforced removes each required field in turn and expects DecodeCases
 // to name exactly that field.
 func TestCasesRequiredFieldsAreEnforced(t *testing.T) { casesCase.requiredEnforced(t) }
+
+// TestCasesSamplesAgreeWithSchema checks the case-*.json samples against the schema.
+func TestCasesSamplesAgreeWithSchema(t *testing.T) { casesCase.samplesAgree(t) }

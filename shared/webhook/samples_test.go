@@ -49,6 +49,7 @@ var samples = []struct {
 	{"session-login.json", webhook.SessionPath, "session-login.json", webhook.LocalSecret},
 	{"session-logout.json", webhook.SessionPath, "session-logout.json", webhook.LocalSecret},
 	{"session-mixed.json", webhook.SessionPath, "session-mixed.json", webhook.LocalSecret},
+	{"case-created.json", webhook.CasesPath, "case-created.json", webhook.LocalSecret},
 }
 
 // envelope is an API Gateway HTTP API (payload 2.0) event with the fields, and field order, of
