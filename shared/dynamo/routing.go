@@ -205,3 +205,57 @@ func (s *Store) PutSweepCursor(ctx context.Context, c SweepCursor) error {
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
 	return mapErr(err, "put sweep cursor")
 }
+
+// RoutingCatalog is what case routing last resolved in both systems: the monitored queues'
+// Group ids by DeveloperName and the skills (values of the skill attribute) Connect has. The
+// routing functions write it when they resolve it, so the admin API's simulator, which calls
+// neither system, decides with the same view.
+type RoutingCatalog struct {
+	ConfigVersion int64             `json:"configVersion"`
+	QueueIDs      map[string]string `json:"queueIds"`
+	Skills        []string          `json:"skills"`
+	// SkillsMissing is set when Connect has no skill attribute of the configured name.
+	SkillsMissing bool      `json:"skillsMissing,omitempty"`
+	ResolvedAt    time.Time `json:"resolvedAt"`
+}
+
+const routeCatalogPK, routeCatalogSK = "ROUTECATALOG", "CURRENT"
+
+// PutRoutingCatalog stores the catalog, replacing the previous one.
+func (s *Store) PutRoutingCatalog(ctx context.Context, c RoutingCatalog) error {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return apperr.Wrap(apperr.Internal, err, "encode routing catalog")
+	}
+	item := map[string]types.AttributeValue{
+		attrPK:    &types.AttributeValueMemberS{Value: routeCatalogPK},
+		attrSK:    &types.AttributeValueMemberS{Value: routeCatalogSK},
+		"catalog": &types.AttributeValueMemberS{Value: string(body)},
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
+	return mapErr(err, "put routing catalog")
+}
+
+// GetRoutingCatalog returns the stored catalog; apperr.NotFound before routing first ran.
+func (s *Store) GetRoutingCatalog(ctx context.Context) (RoutingCatalog, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(routeCatalogPK, routeCatalogSK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return RoutingCatalog{}, mapErr(err, "get routing catalog")
+	}
+	if len(out.Item) == 0 {
+		return RoutingCatalog{}, apperr.New(apperr.NotFound, "case routing has not resolved its queues yet (it does on its first case event or sweep)")
+	}
+	var it struct {
+		Catalog string `dynamodbav:"catalog"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return RoutingCatalog{}, apperr.Wrap(apperr.Internal, err, "decode routing catalog")
+	}
+	var c RoutingCatalog
+	if err := json.Unmarshal([]byte(it.Catalog), &c); err != nil {
+		return RoutingCatalog{}, apperr.Wrap(apperr.Internal, err, "routing catalog is corrupt")
+	}
+	return c, nil
+}

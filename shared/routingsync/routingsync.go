@@ -46,6 +46,7 @@ type Store interface {
 	RoutingTaskCase(ctx context.Context, contactID string) (string, error)
 	GetSweepCursor(ctx context.Context) (dynamo.SweepCursor, error)
 	PutSweepCursor(ctx context.Context, c dynamo.SweepCursor) error
+	PutRoutingCatalog(ctx context.Context, c dynamo.RoutingCatalog) error
 	Seen(ctx context.Context, key string) (bool, error)
 	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	AppendAudit(ctx context.Context, e audit.Entry, retention time.Duration) error
@@ -243,6 +244,10 @@ func (s *Service) current(ctx context.Context) (*engine.Compiled, *catalog, erro
 	s.mu.Lock()
 	s.catalog = c
 	s.mu.Unlock()
+	stored := dynamo.RoutingCatalog{ConfigVersion: cfg.Version, QueueIDs: ids, Skills: vals, SkillsMissing: c.skillErr != nil, ResolvedAt: now}
+	if err := s.d.Store.PutRoutingCatalog(ctx, stored); err != nil {
+		s.opts.Logger.WarnContext(ctx, "routing catalog not stored for the simulator", "error", err)
+	}
 	return cfg, &c, nil
 }
 
