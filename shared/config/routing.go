@@ -52,7 +52,7 @@ type RoutingQueue struct {
 	ConnectQueueID string `json:"connectQueueId"`
 	// ContactFlowID is the Connect contact flow StartTaskContact runs (see infra/connect).
 	ContactFlowID string `json:"contactFlowId"`
-	// Priority is passed to the flow as the omnibridgePriority attribute, 1 (highest) to 5;
+	// Priority is passed to the flow as the omnibridgeQueuePriority attribute, 1 (highest) to 5;
 	// 0 leaves the queue's default.
 	Priority int `json:"priority,omitempty"`
 }
