@@ -64,6 +64,8 @@ type Options struct {
 	CheckResources func(ctx context.Context, doc config.Document) ([]apperr.Problem, error)
 	// Routing answers GET /routing/cases/{caseId}; nil leaves the route out.
 	Routing RoutingReader
+	// CaseSimulator answers POST /simulate for case events; nil refuses them.
+	CaseSimulator CaseSimulator
 	// States serves the DELETE routes that clear a stored agent or session state (state.go);
 	// nil leaves them out.
 	States StateStore

@@ -8,6 +8,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/audit"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
 	"github.com/omnibridge/omnibridge/shared/routing"
+	"github.com/omnibridge/omnibridge/shared/routingsync"
 	"github.com/omnibridge/omnibridge/shared/sfevents"
 )
 
@@ -40,4 +41,44 @@ func (a *API) routingCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpjson.Write(w, http.StatusOK, RoutingCaseResponse{Entry: e, AuditSubject: audit.Subject(audit.KindCase, id)})
+}
+
+// CaseSimulator decides a case event without side effects (*routingsync.Simulator).
+type CaseSimulator interface {
+	Simulate(ctx context.Context, ev sfevents.CaseEvent, entry *routing.Entry) (routingsync.CaseSimulation, error)
+}
+
+var _ CaseSimulator = (*routingsync.Simulator)(nil)
+
+// CaseSimulateResponse answers a case event: the event as decoded and what case routing would do.
+type CaseSimulateResponse struct {
+	Event       sfevents.CaseEvent         `json:"event"`
+	Decision    routingsync.CaseSimulation `json:"decision"`
+	SideEffects string                     `json:"sideEffects"`
+	Input       SimulateRequestKind        `json:"input"`
+}
+
+func (a *API) simulateCase(w http.ResponseWriter, r *http.Request, req SimulateRequest) {
+	if a.opts.CaseSimulator == nil {
+		a.fail(w, r, apperr.New(apperr.NotFound, "case simulation is not available here"))
+		return
+	}
+	b, err := sfevents.DecodeCases(req.CaseWebhook)
+	if err != nil {
+		a.fail(w, r, prefixProblems(err, "$.caseWebhook"))
+		return
+	}
+	evs := b.InTimeOrder()
+	if len(evs) != 1 {
+		a.fail(w, r, apperr.Invalidf([]apperr.Problem{{Path: "$.caseWebhook.events", Message: "must hold exactly one event"}},
+			"simulate takes one case event at a time"))
+		return
+	}
+	sim, err := a.opts.CaseSimulator.Simulate(r.Context(), evs[0], req.CaseEntry)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, CaseSimulateResponse{Event: evs[0], Decision: sim,
+		SideEffects: "none: nothing was written, sent or audited", Input: SimulateCaseWebhook})
 }

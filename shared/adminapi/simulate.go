@@ -17,6 +17,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/engine"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
 	"github.com/omnibridge/omnibridge/shared/presence"
+	"github.com/omnibridge/omnibridge/shared/routing"
 	"github.com/omnibridge/omnibridge/shared/rules"
 	"github.com/omnibridge/omnibridge/shared/session"
 	"github.com/omnibridge/omnibridge/shared/sessionsync"
@@ -49,9 +50,13 @@ var _ SessionSimulator = (*sessionsync.Simulator)(nil)
 //
 // Session events take SessionWebhook (a session webhook body with exactly one event) or
 // SessionEvent (session.Event, poll kinds included) instead, with SessionState in place of State.
+// Case events take CaseWebhook (a case webhook body with exactly one event), with CaseEntry in
+// place of the case's stored routing entry.
 //
 // State, when set, replaces the stored agent state; At, when set, is the decision time.
 type SimulateRequest struct {
+	CaseWebhook       json.RawMessage      `json:"caseWebhook,omitempty"`
+	CaseEntry         *routing.Entry       `json:"caseEntry,omitempty"`
 	SessionWebhook    json.RawMessage      `json:"sessionWebhook,omitempty"`
 	SessionEvent      *session.Event       `json:"sessionEvent,omitempty"`
 	SessionState      *session.State       `json:"sessionState,omitempty"`
@@ -87,6 +92,7 @@ const (
 	SimulateEvent             SimulateRequestKind = "event"
 	SimulateSessionWebhook    SimulateRequestKind = "sessionWebhook"
 	SimulateSessionEvent      SimulateRequestKind = "sessionEvent"
+	SimulateCaseWebhook       SimulateRequestKind = "caseWebhook"
 )
 
 // SessionSimulateResponse answers a session event: the decision (actions per target, the reason,
@@ -113,6 +119,10 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(req.SessionWebhook) > 0 || req.SessionEvent != nil {
 		a.simulateSession(w, r, req)
+		return
+	}
+	if len(req.CaseWebhook) > 0 {
+		a.simulateCase(w, r, req)
 		return
 	}
 	in, kind, err := simulateInput(req)
@@ -177,13 +187,13 @@ func decodeSimulateRequest(body []byte) (SimulateRequest, error) {
 		return req, err
 	}
 	forms := 0
-	for _, present := range []bool{len(req.ConnectEvent) > 0, len(req.SalesforceWebhook) > 0, req.Event != nil, len(req.SessionWebhook) > 0, req.SessionEvent != nil} {
+	for _, present := range []bool{len(req.ConnectEvent) > 0, len(req.SalesforceWebhook) > 0, req.Event != nil, len(req.SessionWebhook) > 0, req.SessionEvent != nil, len(req.CaseWebhook) > 0} {
 		if present {
 			forms++
 		}
 	}
 	if forms != 1 {
-		return req, apperr.Invalidf([]apperr.Problem{{Path: "$", Message: "set exactly one of connectEvent, salesforceWebhook, event, sessionWebhook and sessionEvent"}},
+		return req, apperr.Invalidf([]apperr.Problem{{Path: "$", Message: "set exactly one of connectEvent, salesforceWebhook, event, sessionWebhook, sessionEvent and caseWebhook"}},
 			"simulate request must carry exactly one event")
 	}
 	var problems []apperr.Problem
@@ -199,6 +209,19 @@ func decodeSimulateRequest(body []byte) (SimulateRequest, error) {
 		}
 	} else if req.SessionState != nil {
 		add("$.sessionState", "goes with session events; a presence event takes state")
+	}
+	if req.CaseEntry != nil && len(req.CaseWebhook) == 0 {
+		add("$.caseEntry", "goes with caseWebhook")
+	}
+	if len(req.CaseWebhook) > 0 {
+		for _, f := range []struct {
+			set  bool
+			name string
+		}{{req.State != nil, "state"}, {req.SessionState != nil, "sessionState"}, {req.ConnectUserID != "", "connectUserId"}, {req.SalesforceUserID != "", "salesforceUserId"}, {!req.At.IsZero(), "at"}} {
+			if f.set {
+				add("$."+f.name, "does not go with caseWebhook, which takes caseEntry")
+			}
+		}
 	}
 	if req.Event != nil {
 		problems = append(problems, eventProblems("$.event", *req.Event)...)

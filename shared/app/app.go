@@ -34,6 +34,7 @@ func AdminAPI(d *runtime.Deps) http.Handler {
 	return adminapi.New(d.Store, adminapi.Options{
 		CheckResources:   checkResources,
 		Routing:          routingsync.NewReader(d.Store),
+		CaseSimulator:    routingsync.NewSimulator(d.Store, configs),
 		Validate:         ValidateConfig,
 		Commit:           d.Commit,
 		Logger:           d.Logger,

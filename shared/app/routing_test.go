@@ -599,6 +599,32 @@ func TestRoutingAdminRoutes(t *testing.T) {
 	if res := do("GET", "/routing/cases/"+other, "", nil); res.Code != 404 {
 		t.Errorf("never routed: %d %s", res.Code, res.Body)
 	}
+	// POST /simulate with a case event: the stored entry (a live task) ignores a customer email;
+	// a given entry (the task completed) routes it, showing the task it would start.
+	email := r.event(sfevents.CaseEmailAdded, caseID, func(e *sfevents.CaseEvent) { e.Incoming = true })
+	hook, _ := json.Marshal(map[string]any{"schemaVersion": "1", "orgId": rigOrgID, "sentAt": r.clock.Now(), "events": []any{map[string]any{
+		"type": email.Type, "eventId": email.ID, "eventDate": email.Date, "caseId": email.CaseID, "caseNumber": email.CaseNumber,
+		"subject": email.Subject, "priority": email.Priority, "status": email.Status, "isClosed": false, "ownerId": email.OwnerID,
+		"skills": email.Skills, "actorId": email.ActorID, "incoming": true}}})
+	sim := do("POST", "/simulate", `{"caseWebhook":`+string(hook)+`}`, nil)
+	if sim.Code != 200 || !strings.Contains(sim.Body.String(), `"action":"ignore"`) || !strings.Contains(sim.Body.String(), `"entrySource":"stored"`) {
+		t.Fatalf("simulate with the stored entry: %d %s", sim.Code, sim.Body)
+	}
+	entry := r.entry(caseID)
+	entry.State = routing.StateCompleted
+	entryJSON, _ := json.Marshal(entry)
+	sim = do("POST", "/simulate", `{"caseWebhook":`+string(hook)+`,"caseEntry":`+string(entryJSON)+`}`, nil)
+	if sim.Code != 200 || !strings.Contains(sim.Body.String(), `"action":"route"`) || !strings.Contains(sim.Body.String(), `"reason":"customerEmail"`) ||
+		!strings.Contains(sim.Body.String(), `"skills":["Billing"]`) || !strings.Contains(sim.Body.String(), `"omnibridgeCaseId":"`+caseID+`"`) {
+		t.Fatalf("simulate with a given entry: %d %s", sim.Code, sim.Body)
+	}
+	if bad := do("POST", "/simulate", `{"caseWebhook":`+string(hook)+`,"state":{}}`, nil); bad.Code != 400 || !strings.Contains(bad.Body.String(), "$.state") {
+		t.Errorf("simulate with a presence state: %d %s", bad.Code, bad.Body)
+	}
+	if len(r.cn.Tasks()) != 1 {
+		t.Errorf("the simulation started a task")
+	}
+
 	audits := do("GET", "/audit?subject=case/"+caseID, "", nil)
 	if audits.Code != 200 || !strings.Contains(audits.Body.String(), `"outcome":"routed"`) {
 		t.Errorf("GET /audit for the case: %d %s", audits.Code, audits.Body)

@@ -32,11 +32,11 @@ type Case struct {
 // TaskSpec is the task to start for a case: a name and description for the agent, attributes
 // for the flow and a link back to the case.
 type TaskSpec struct {
-	Name        string
-	Description string
-	Attributes  map[string]string
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	Attributes  map[string]string `json:"attributes"`
 	// CaseURL is the case's Lightning URL, shown on the task as a URL reference named "Case".
-	CaseURL string
+	CaseURL string `json:"caseUrl,omitempty"`
 }
 
 // maxTaskName is Connect's limit on a task's name.

@@ -74,38 +74,38 @@ type CaseBatch struct {
 // CaseEvent is one case event as received.
 type CaseEvent struct {
 	// Index is the event's position in the request's events array.
-	Index int
+	Index int `json:"index"`
 	// ID is the event id the trigger derived from its record (the case id and what changed, the
 	// comment's or the email's id): the routing de-duplicates by it across retries.
-	ID   string
-	Type CaseType
+	ID   string   `json:"id"`
+	Type CaseType `json:"type"`
 	// Date is the record's CreatedDate or SystemModstamp, in UTC.
-	Date time.Time
+	Date time.Time `json:"eventDate"`
 	// CaseID is the case's id, 18-character form.
-	CaseID     string
-	CaseNumber string
-	Subject    string
-	Priority   string
-	Status     string
-	IsClosed   bool
+	CaseID     string `json:"caseId"`
+	CaseNumber string `json:"caseNumber"`
+	Subject    string `json:"subject,omitempty"`
+	Priority   string `json:"priority,omitempty"`
+	Status     string `json:"status"`
+	IsClosed   bool   `json:"isClosed"`
 	// OwnerID is the case's owner after the change: a User (005) or a queue (00G).
-	OwnerID string
+	OwnerID string `json:"ownerId"`
 	// PreviousOwnerID is the owner before the change (case.owner_changed only).
-	PreviousOwnerID string
+	PreviousOwnerID string `json:"previousOwnerId,omitempty"`
 	// Skills is the raw value of the configured skills field, as stored on the case.
-	Skills string
+	Skills string `json:"skills,omitempty"`
 	// ActorID is the user who made the change.
-	ActorID string
+	ActorID string `json:"actorId"`
 	// ByOwner is, for a comment, whether the case owner wrote it.
-	ByOwner bool
+	ByOwner bool `json:"byOwner,omitempty"`
 	// Incoming is, for an email, whether it came in from the customer.
-	Incoming bool
+	Incoming bool `json:"incoming,omitempty"`
 
 	// Repeat is true when an earlier event of the batch is the same event (same id, type, case
 	// and date); it is skipped.
-	Repeat bool
+	Repeat bool `json:"repeat,omitempty"`
 	// RepeatOf is, for a repeat, the index of the first event with its id.
-	RepeatOf int
+	RepeatOf int `json:"repeatOf,omitempty"`
 }
 
 // OwnerIsQueue reports whether the case's owner is a queue.
