@@ -46,8 +46,10 @@ var presenceCase = func() schemaCase {
 	return schemaCase{
 		schemaPath: "../../infra/salesforce/contracts/presence-webhook.v1.schema.json",
 		types:      types, fields: fields,
-		decode:        func(body []byte) error { _, err := Decode(body); return err },
-		isSample:      func(file string) bool { return !strings.HasPrefix(file, "session-") && !strings.HasPrefix(file, "case-") },
+		decode: func(body []byte) error { _, err := Decode(body); return err },
+		isSample: func(file string) bool {
+			return !strings.HasPrefix(file, "session-") && !strings.HasPrefix(file, "case-")
+		},
 		invalidSample: "invalid-body.json",
 		valid: map[string]string{
 			string(TypeStatusChanged):   `{"id":"e","type":"statusChanged","userId":"0055e000003AbCd","time":"2026-11-21T08:59:58Z","statusId":"0N5xx0000004CSO","statusDeveloperName":"Available","channels":["sfdc_phone"],"commandId":"c"}`,
