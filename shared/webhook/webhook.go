@@ -214,18 +214,13 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) {
 		if err := h.checkTimes(ctx, b.CheckTimes); err != nil {
 			return batch{}, err
 		}
-		jobs := make([]job, 0, len(b.Input))
-		for _, e := range b.Input {
-			if e.Repeat {
-				jobs = append(jobs, job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.UserID,
-					settled: Result{Outcome: OutcomeDuplicate, Detail: fmt.Sprintf("the same event as $.events[%d], processed once", e.RepeatOf)}})
-			}
+		head := func(e sfevents.SessionEvent) (job, int, bool) {
+			return job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.UserID}, e.RepeatOf, e.Repeat
 		}
-		for _, e := range b.InTimeOrder() {
+		jobs := eventJobs(b.Input, b.InTimeOrder(), head, func(e sfevents.SessionEvent) func(context.Context) (Result, error) {
 			ev := e.Session()
-			jobs = append(jobs, job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.UserID,
-				run: func(ctx context.Context) (Result, error) { return h.opts.Session.ProcessSession(ctx, ev) }})
-		}
+			return func(ctx context.Context) (Result, error) { return h.opts.Session.ProcessSession(ctx, ev) }
+		})
 		return batch{orgID: b.OrgID, events: len(b.Input), jobs: jobs}, nil
 	})
 }
@@ -239,21 +234,35 @@ func (h *Handler) cases(w http.ResponseWriter, r *http.Request) {
 		if err := h.checkTimes(ctx, b.CheckTimes); err != nil {
 			return batch{}, err
 		}
-		jobs := make([]job, 0, len(b.Input))
-		for _, e := range b.Input {
-			if e.Repeat {
-				jobs = append(jobs, job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.CaseID,
-					settled: Result{Outcome: OutcomeDuplicate, Detail: fmt.Sprintf("the same event as $.events[%d], processed once", e.RepeatOf)}})
-			}
-		}
 		// Jobs are grouped by their user key: a case's events are applied one after another, in
 		// time order, and different cases at once.
-		for _, e := range b.InTimeOrder() {
-			jobs = append(jobs, job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.CaseID,
-				run: func(ctx context.Context) (Result, error) { return h.opts.Cases.ProcessCase(ctx, e) }})
+		head := func(e sfevents.CaseEvent) (job, int, bool) {
+			return job{index: e.Index, id: e.ID, typ: string(e.Type), user: e.CaseID}, e.RepeatOf, e.Repeat
 		}
+		jobs := eventJobs(b.Input, b.InTimeOrder(), head, func(e sfevents.CaseEvent) func(context.Context) (Result, error) {
+			return func(ctx context.Context) (Result, error) { return h.opts.Cases.ProcessCase(ctx, e) }
+		})
 		return batch{orgID: b.OrgID, events: len(b.Input), jobs: jobs}, nil
 	})
+}
+
+// eventJobs turns a decoded batch whose contract allows repeated events into jobs: each repeat
+// settled as a duplicate of the event it repeats, then the distinct events in time order. head
+// gives an event's job (without run), the index of the event it repeats and whether it is one.
+func eventJobs[E any](input, inTimeOrder []E, head func(E) (job, int, bool), run func(E) func(context.Context) (Result, error)) []job {
+	jobs := make([]job, 0, len(input))
+	for _, e := range input {
+		if j, of, repeat := head(e); repeat {
+			j.settled = Result{Outcome: OutcomeDuplicate, Detail: fmt.Sprintf("the same event as $.events[%d], processed once", of)}
+			jobs = append(jobs, j)
+		}
+	}
+	for _, e := range inTimeOrder {
+		j, _, _ := head(e)
+		j.run = run(e)
+		jobs = append(jobs, j)
+	}
+	return jobs
 }
 
 // batch is a decoded request: its events as jobs, in time order.
