@@ -40,6 +40,14 @@ func (s slowAPI) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o
 	return s.API.DeleteItem(ctx, in, o...)
 }
 
+// BatchWriteItem is one round trip too, whatever it carries (at most 25 items).
+func (s slowAPI) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	time.Sleep(s.d)
+	return s.API.(interface {
+		BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	}).BatchWriteItem(ctx, in, o...)
+}
+
 func (s slowAPI) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	time.Sleep(s.d)
 	return s.API.Query(ctx, in, o...)

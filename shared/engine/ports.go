@@ -47,6 +47,12 @@ type AuditLog interface {
 	AppendAudit(ctx context.Context, e audit.Entry, retention time.Duration) error
 }
 
+// JournalWriter writes what agent items' journals list (audits, pending-index entries,
+// idempotency markers), in batches and unconditionally.
+type JournalWriter interface {
+	WriteJournal(ctx context.Context, j dynamo.AgentJournal, retention, markerTTL time.Duration) error
+}
+
 // Store is everything the engine persists, in one table.
 type Store interface {
 	AgentStore
@@ -54,6 +60,7 @@ type Store interface {
 	IndexStore
 	Markers
 	AuditLog
+	JournalWriter
 }
 
 // ConfigStore reads the config document.

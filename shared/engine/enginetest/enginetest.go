@@ -497,6 +497,16 @@ type Store struct {
 	PutPendingFunc func(ctx context.Context, r dynamo.PendingRef) error
 	// AppendAuditFunc replaces AppendAudit.
 	AppendAuditFunc func(ctx context.Context, e audit.Entry, retention time.Duration) error
+	// WriteJournalFunc replaces WriteJournal.
+	WriteJournalFunc func(ctx context.Context, j dynamo.AgentJournal, retention, markerTTL time.Duration) error
+}
+
+// WriteJournal calls WriteJournalFunc or the inner store.
+func (s *Store) WriteJournal(ctx context.Context, j dynamo.AgentJournal, retention, markerTTL time.Duration) error {
+	if s.WriteJournalFunc != nil {
+		return s.WriteJournalFunc(ctx, j, retention, markerTTL)
+	}
+	return s.Store.WriteJournal(ctx, j, retention, markerTTL)
 }
 
 // AppendAudit calls AppendAuditFunc or the inner store.
