@@ -48,6 +48,14 @@ func (s slowAPI) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItem
 	}).BatchWriteItem(ctx, in, o...)
 }
 
+// BatchGetItem is one round trip too (at most 100 keys).
+func (s slowAPI) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	time.Sleep(s.d)
+	return s.API.(interface {
+		BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	}).BatchGetItem(ctx, in, o...)
+}
+
 func (s slowAPI) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	time.Sleep(s.d)
 	return s.API.Query(ctx, in, o...)

@@ -162,8 +162,48 @@ func (s *Store) GetAgent(ctx context.Context, connectUserID string) (AgentRecord
 	if len(out.Item) == 0 || expired(out.Item, s.now().Unix()) {
 		return AgentRecord{}, apperr.New(apperr.NotFound, "agent %s has no stored state", connectUserID)
 	}
+	return decodeAgent(out.Item, connectUserID)
+}
+
+// GetAgents reads the agent items of many Connect users at once (BatchGetItem, consistent
+// reads), keyed by user id; users without a live item are absent. Repeated ids are read once.
+func (s *Store) GetAgents(ctx context.Context, connectUserIDs []string) (map[string]AgentRecord, error) {
+	ids := slices.Clone(connectUserIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > 0 && ids[0] == "" {
+		return nil, apperr.New(apperr.Invalid, "agent id is empty")
+	}
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = key(agentPrefix+id, agentSK)
+	}
+	items, err := s.getItems(ctx, "get agents", keys)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().Unix()
+	out := make(map[string]AgentRecord, len(items))
+	for _, item := range items {
+		if expired(item, now) {
+			continue
+		}
+		id := ""
+		if v, ok := item[attrPK].(*types.AttributeValueMemberS); ok && len(v.Value) > len(agentPrefix) {
+			id = v.Value[len(agentPrefix):]
+		}
+		rec, err := decodeAgent(item, id)
+		if err != nil {
+			return nil, err
+		}
+		out[rec.ConnectUserID] = rec
+	}
+	return out, nil
+}
+
+func decodeAgent(item map[string]types.AttributeValue, connectUserID string) (AgentRecord, error) {
 	var it agentItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return AgentRecord{}, apperr.Wrap(apperr.Internal, err, "decode agent item")
 	}
 	rec := AgentRecord{ConnectUserID: it.ConnectUserID, Version: it.Version}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
@@ -141,4 +142,74 @@ func keyOf(item map[string]types.AttributeValue) Key {
 		k.SK = v.Value
 	}
 	return k
+}
+
+// batchGetMax is BatchGetItem's limit of keys per request.
+const batchGetMax = 100
+
+// getItems reads the items of keys with consistent reads, batchGetMax keys per BatchGetItem
+// call and a few calls at once, asking again, backing off, for keys DynamoDB returns
+// unprocessed; it fails with apperr.Unavailable if some stay unprocessed. Absent items are
+// simply not returned. Over an API without BatchGetItem it reads item by item.
+func (s *Store) getItems(ctx context.Context, op string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	bg, ok := s.db.(batchGetAPI)
+	if !ok {
+		var out []map[string]types.AttributeValue
+		for _, k := range keys {
+			res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
+			if err != nil {
+				return nil, mapErr(err, op)
+			}
+			if len(res.Item) > 0 {
+				out = append(out, res.Item)
+			}
+		}
+		return out, nil
+	}
+	var g errgroup.Group
+	g.SetLimit(batchWriteParallel)
+	chunks := make([][]map[string]types.AttributeValue, (len(keys)+batchGetMax-1)/batchGetMax)
+	for i := range chunks {
+		chunk := keys[i*batchGetMax : min((i+1)*batchGetMax, len(keys))]
+		g.Go(func() error {
+			var err error
+			chunks[i], err = s.batchGet(ctx, bg, op, chunk)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []map[string]types.AttributeValue
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out, nil
+}
+
+func (s *Store) batchGet(ctx context.Context, bg batchGetAPI, op string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	wait := 20 * time.Millisecond
+	for attempt := 1; len(keys) > 0; attempt++ {
+		if attempt > 1 {
+			if attempt > batchWriteAttempts {
+				return nil, apperr.New(apperr.Unavailable, "%s: %d keys still unprocessed after %d calls", op, len(keys), attempt-1)
+			}
+			select {
+			case <-ctx.Done():
+				return nil, apperr.Wrap(apperr.Unavailable, ctx.Err(), "%s: %d keys unprocessed: %v", op, len(keys), ctx.Err())
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, time.Second)
+		}
+		res, err := bg.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+			RequestItems: map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}},
+		})
+		if err != nil {
+			return nil, mapErr(err, op)
+		}
+		out = append(out, res.Responses[s.table]...)
+		keys = res.UnprocessedKeys[s.table].Keys
+	}
+	return out, nil
 }

@@ -36,6 +36,8 @@ type Batch struct {
 	// nothing). Flush writes both.
 	marked map[string]bool
 	loose  dynamo.AgentJournal
+	// known are idempotency keys PrefetchAgents read: true for processed.
+	known map[string]bool
 }
 
 // agentRun is one agent's item as this batch last read or wrote it, and what the batch did to
@@ -202,7 +204,11 @@ func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev pres
 	var seen bool
 	reads, rctx := errgroup.WithContext(ctx)
 	if ev.ID != "" {
-		reads.Go(func() (err error) { seen, err = e.store.Seen(rctx, idemKey(ev.ID)); return err })
+		if v, ok := b.prefetched(idemKey(ev.ID)); ok {
+			seen = v
+		} else {
+			reads.Go(func() (err error) { seen, err = e.store.Seen(rctx, idemKey(ev.ID)); return err })
+		}
 	}
 	reads.Go(func() error { return b.prepare(rctx, a) })
 	if err := reads.Wait(); err != nil {
@@ -451,6 +457,63 @@ func (b *Batch) reload(ctx context.Context, a *agentRun) error {
 	}
 	a.rec, a.loaded = rec, true
 	return nil
+}
+
+// PrefetchAgents reads, before the batch's events are processed, the agent items of agentIDs
+// and the processed markers of eventIDs, in one BatchGetItem per 100 keys, instead of one
+// GetItem per agent and per event on each event's path. What it reads is what the events'
+// own reads would have read at the batch's start; an item written since by another writer is
+// caught by the conditional write, which reloads. It is an optimisation only: on failure the
+// events read for themselves, and report any error then.
+func (b *Batch) PrefetchAgents(ctx context.Context, agentIDs, eventIDs []string) {
+	keys := make([]string, 0, len(eventIDs))
+	for _, id := range eventIDs {
+		if id != "" {
+			keys = append(keys, idemKey(id))
+		}
+	}
+	var (
+		recs  map[string]dynamo.AgentRecord
+		known map[string]bool
+		g     errgroup.Group
+	)
+	if len(agentIDs) > 0 {
+		g.Go(func() (err error) { recs, err = b.e.store.GetAgents(ctx, agentIDs); return err })
+	}
+	if len(keys) > 0 {
+		g.Go(func() (err error) { known, err = b.e.store.SeenKeys(ctx, keys); return err })
+	}
+	if err := g.Wait(); err != nil {
+		b.e.log.WarnContext(ctx, "engine: prefetch failed; events read for themselves", "err", err)
+		return
+	}
+	b.mu.Lock()
+	b.known = known
+	b.mu.Unlock()
+	for _, id := range agentIDs {
+		if id == "" {
+			continue
+		}
+		a := b.agent(id)
+		a.mu.Lock()
+		if !a.loaded {
+			rec, ok := recs[id]
+			if !ok {
+				rec = dynamo.AgentRecord{ConnectUserID: id}
+			}
+			a.rec, a.loaded = rec, true
+			a.indexed = len(a.rec.Outbox) > 0 || !a.rec.Journal.Empty()
+		}
+		a.mu.Unlock()
+	}
+}
+
+// prefetched returns what PrefetchAgents read for key, if it read it.
+func (b *Batch) prefetched(key string) (seen, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seen, ok = b.known[key]
+	return seen, ok
 }
 
 // processed reports whether this batch processed the event already or, for a, whether its

@@ -501,6 +501,26 @@ type Store struct {
 	WriteJournalFunc func(ctx context.Context, j dynamo.AgentJournal, retention, markerTTL time.Duration) error
 }
 
+// GetAgents reads through GetAgentFunc, one agent at a time, when it is set (so an injected
+// fault reaches the batch prefetch too), or the inner store.
+func (s *Store) GetAgents(ctx context.Context, ids []string) (map[string]dynamo.AgentRecord, error) {
+	if s.GetAgentFunc == nil {
+		return s.Store.GetAgents(ctx, ids)
+	}
+	out := map[string]dynamo.AgentRecord{}
+	for _, id := range ids {
+		rec, err := s.GetAgentFunc(ctx, id)
+		if apperr.Is(err, apperr.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = rec
+	}
+	return out, nil
+}
+
 // WriteJournal calls WriteJournalFunc or the inner store.
 func (s *Store) WriteJournal(ctx context.Context, j dynamo.AgentJournal, retention, markerTTL time.Duration) error {
 	if s.WriteJournalFunc != nil {
