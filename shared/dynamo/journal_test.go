@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -128,6 +129,80 @@ func TestAgentJournalWithout(t *testing.T) {
 		y := base.Add(dynamo.AgentJournal{Keys: []string{"y"}})
 		if x.Keys[1] != "x" || y.Keys[1] != "y" || len(base.Keys) != 1 {
 			t.Errorf("Add shared storage: %v %v %v", base.Keys, x.Keys, y.Keys)
+		}
+	})
+}
+
+func TestGetAgentsAndSeenKeys(t *testing.T) {
+	ctx := context.Background()
+	s, spy, direct := spyStore(t)
+	ids := make([]string, 130)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("agent-%03d", i)
+		if i%2 == 0 {
+			rec := dynamo.AgentRecord{ConnectUserID: ids[i], State: presence.AgentState{ConnectUserID: ids[i], Connect: presence.ConnectMirror{EventID: "e-" + ids[i]}}}
+			if _, err := direct.PutAgent(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := direct.Claim(ctx, "presence/e-"+ids[i], time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = "presence/e-" + id
+	}
+	check := func(t *testing.T, s *dynamo.Store) {
+		t.Helper()
+		recs, err := s.GetAgents(ctx, append(slices.Clone(ids), ids[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 65 {
+			t.Errorf("%d agents read, want the 65 stored", len(recs))
+		}
+		for i, id := range ids {
+			rec, ok := recs[id]
+			if ok != (i%2 == 0) || (ok && (rec.Version != 1 || rec.State.Connect.EventID != "e-"+id)) {
+				t.Errorf("%s: %+v (found %v)", id, rec, ok)
+			}
+		}
+		seen, err := s.SeenKeys(ctx, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range keys {
+			if v, ok := seen[k]; !ok || v != (i%2 == 0) {
+				t.Errorf("%s: seen %v (answered %v), want %v", k, v, ok, i%2 == 0)
+			}
+		}
+	}
+	t.Run("batched, with unprocessed keys asked again", func(t *testing.T) {
+		spy.batchGets.Store(0)
+		spy.holdBack = func(call int32, n int) int {
+			if call <= 2 {
+				return n / 3
+			}
+			return 0
+		}
+		defer func() { spy.holdBack = nil }()
+		check(t, s)
+		// 130 keys: two calls each for agents and markers, and the held-back keys again.
+		if n := spy.batchGets.Load(); n < 4 || n > 6 {
+			t.Errorf("%d BatchGetItem calls, want 4 to 6", n)
+		}
+	})
+	t.Run("item by item without BatchGetItem", func(t *testing.T) {
+		url, _ := dynamotest.Endpoint(t)
+		check(t, dynamo.New(apiOnly{dynamo.NewClient(dynamolocal.Config(), url)}, direct.Table()))
+	})
+	t.Run("an empty id is refused", func(t *testing.T) {
+		if _, err := s.GetAgents(ctx, []string{"a", ""}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("GetAgents: %v, want invalid", err)
+		}
+		if _, err := s.SeenKeys(ctx, []string{""}); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("SeenKeys: %v, want invalid", err)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -821,3 +822,83 @@ func TestRetryableCodes(t *testing.T) {
 }
 
 var _ = audit.KindAgent
+
+// countingStore counts the per-event reads PrefetchAgents saves.
+type countingStore struct {
+	engine.Store
+	gets, seens atomic.Int32
+}
+
+func (c *countingStore) GetAgent(ctx context.Context, id string) (dynamo.AgentRecord, error) {
+	c.gets.Add(1)
+	return c.Store.GetAgent(ctx, id)
+}
+
+func (c *countingStore) Seen(ctx context.Context, key string) (bool, error) {
+	c.seens.Add(1)
+	return c.Store.Seen(ctx, key)
+}
+
+func TestPrefetchAgents(t *testing.T) {
+	var cs *countingStore
+	h := enginetest.New(t, enginetest.Options{Wrap: func(s engine.Store) engine.Store { cs = &countingStore{Store: s}; return cs }})
+	jd, ms := enginetest.JDoe, enginetest.MSmith
+	processOne(t, h, connectIn(jd, connectEv("ev-1", at(16, 0, 0), "Lunch")))
+	h.Clock.Advance(time.Second)
+
+	t.Run("the events' own reads are not made", func(t *testing.T) {
+		b := h.Engine.NewBatch()
+		b.PrefetchAgents(ctx, []string{jd.ConnectID, ms.ConnectID}, []string{"ev-2", "ev-m1"})
+		cs.gets.Store(0)
+		cs.seens.Store(0)
+		for _, in := range []engine.ConnectEvent{
+			connectIn(jd, connectEv("ev-2", at(16, 1, 0), "Available")),
+			connectIn(ms, connectEv("ev-m1", at(16, 1, 0), "Lunch")),
+		} {
+			if res, err := b.ProcessConnect(ctx, in); err != nil || res.Outcome != presence.OutcomeApplied {
+				t.Errorf("%s: %s, %v; want applied", in.Event.ID, res.Outcome, err)
+			}
+		}
+		if _, err := b.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if g, s := cs.gets.Load(), cs.seens.Load(); g != 0 || s != 0 {
+			t.Errorf("%d GetAgent and %d Seen calls after the prefetch, want none", g, s)
+		}
+		if rec := agent(t, h, jd.ConnectID); rec.State.Connect.EventID != "ev-2" || rec.Version != 4 {
+			t.Errorf("jdoe stored %s at version %d, want ev-2 at 4 (2 writes per batch)", rec.State.Connect.EventID, rec.Version)
+		}
+	})
+	t.Run("a replay is recognised from the prefetched marker", func(t *testing.T) {
+		b := h.Engine.NewBatch()
+		b.PrefetchAgents(ctx, []string{jd.ConnectID}, []string{"ev-2"})
+		res, err := b.ProcessConnect(ctx, connectIn(jd, connectEv("ev-2", at(16, 1, 0), "Available")))
+		if err != nil || res.Outcome != presence.OutcomeDuplicate {
+			t.Errorf("replay: %s, %v; want duplicate", res.Outcome, err)
+		}
+		if _, err := b.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("an item written after the prefetch is reloaded and decided on", func(t *testing.T) {
+		published := len(h.Publisher.Published())
+		b := h.Engine.NewBatch()
+		b.PrefetchAgents(ctx, []string{jd.ConnectID}, []string{"ev-4"})
+		processOne(t, h, connectIn(jd, connectEv("ev-3", at(16, 2, 0), "Lunch"))) // another invocation
+		res, err := b.ProcessConnect(ctx, connectIn(jd, connectEv("ev-4", at(16, 3, 0), "Available")))
+		if err != nil || res.Outcome != presence.OutcomeApplied {
+			t.Fatalf("ev-4: %s, %v; want applied", res.Outcome, err)
+		}
+		if _, err := b.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rec := agent(t, h, jd.ConnectID)
+		if rec.State.Connect.EventID != "ev-4" || len(rec.Outbox) != 0 || !rec.Journal.Empty() {
+			t.Errorf("stored %s, outbox %d, journal %+v; want ev-4 with both empty", rec.State.Connect.EventID, len(rec.Outbox), rec.Journal)
+		}
+		want := []string{presence.CommandID("ev-3", rules.Salesforce), presence.CommandID("ev-4", rules.Salesforce)}
+		if got := commandIDs(h.Publisher.Published()[published:]); !slices.Equal(got, want) {
+			t.Errorf("published %v, want %v", got, want)
+		}
+	})
+}
