@@ -3,10 +3,12 @@
 // delivers the resulting availability actions to their targets (the distribution package's
 // invocable action, Omni-Channel and Amazon Connect through the presence engine).
 //
-// Nothing is lost: a decision's actions are stored with the user's state (State.Retry) in the
-// same conditional write that records the transition, before any is sent; an action leaves
-// Retry only once its target accepted it, so a failed input, a failed call or a crash between
-// the two is retried by the next run.
+// Nothing is lost: a webhook decision's actions are stored with the user's state (State.Retry)
+// in the same conditional write that records the transition, before any is sent; an action
+// leaves Retry only once its target accepted it, so a failed input, a failed call or a crash
+// between the two is retried by the next run. A poll decision is sent first and stored once,
+// with only its failed actions in Retry: the poll takes it again from Salesforce's sessions
+// on its next run if the write never happened (see Service.decidePoll).
 package sessionsync
 
 import (
