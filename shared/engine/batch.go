@@ -252,6 +252,7 @@ func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev pres
 			// Nothing to store: the audit and the marker go out with Flush. Lost in a crash,
 			// they are written again when the event is delivered again and decided the same.
 			b.later(dynamo.AgentJournal{Keys: keysOf(ev.ID), Audits: entries})
+			b.mark(ev.ID)
 			break
 		}
 		rec := a.rec
@@ -265,6 +266,14 @@ func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev pres
 		}
 		// Audits are keyed by event id and time and pending entries by deadline, agent and
 		// command, so writing them again after a conflict retry or a crash overwrites them.
+		if a.rec.Journal.Len() >= maxJournal {
+			// Many events of one agent in one batch: the journal is written now rather than
+			// let the item grow towards DynamoDB's 400 KB limit.
+			if err := e.store.WriteJournal(ctx, a.rec.Journal, cfg.retention(), e.opts.IdempotencyTTL); err != nil {
+				return Result{Subject: subject}, err
+			}
+			a.rec.Journal = dynamo.AgentJournal{}
+		}
 		rec.Journal = a.rec.Journal.Add(dynamo.AgentJournal{Keys: keysOf(ev.ID), Audits: entries, Pending: pendingRefs(a.id, d)})
 		v, err := b.putAgent(ctx, rec)
 		if apperr.Is(err, apperr.Conflict) && attempt < e.opts.ConflictRetries {
@@ -378,7 +387,7 @@ func (b *Batch) Acknowledge(ctx context.Context, in Ack) (Result, error) {
 	}
 	if seen, err := e.store.Seen(ctx, idemKey(id)); err != nil {
 		return Result{Subject: subject}, err
-	} else if seen || b.marked[idemKey(id)] {
+	} else if seen || b.processed(nil, id) {
 		return Result{Outcome: presence.OutcomeDuplicate, Detail: "acknowledgement " + id + " was already processed; nothing done", Subject: subject}, nil
 	}
 	if err := b.prepare(ctx, a); err != nil {
@@ -545,6 +554,10 @@ func (b *Batch) later(j dynamo.AgentJournal) {
 	b.loose = b.loose.Add(j)
 	b.mu.Unlock()
 }
+
+// maxJournal bounds the entries an agent item's journal carries: about eight decisions, each
+// an audit entry of a few KB, an idempotency key and a pending-index entry.
+const maxJournal = 24
 
 func keysOf(eventID string) []string {
 	if eventID == "" {

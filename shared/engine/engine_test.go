@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -901,4 +902,36 @@ func TestPrefetchAgents(t *testing.T) {
 			t.Errorf("published %v, want %v", got, want)
 		}
 	})
+}
+
+// TestJournalStaysBounded: many events of one agent in one batch do not grow the agent
+// item's journal without bound; past a few decisions it is written at once.
+func TestJournalStaysBounded(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{})
+	u := enginetest.JDoe
+	b := h.Engine.NewBatch()
+	const n = 20
+	most := 0
+	for i := range n {
+		status := []string{"Lunch", "Available"}[i%2]
+		id := fmt.Sprintf("ev-%02d", i)
+		if res, err := b.ProcessConnect(ctx, connectIn(u, connectEv(id, at(16, 0, i), status))); err != nil || res.Outcome != presence.OutcomeApplied {
+			t.Fatalf("%s: %s, %v", id, res.Outcome, err)
+		}
+		most = max(most, agent(t, h, u.ConnectID).Journal.Len())
+	}
+	if most > 27 {
+		t.Errorf("the journal reached %d entries, want at most 27 (24 and one decision)", most)
+	}
+	if _, err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if e := auditByID(t, h, subjectOf(u), fmt.Sprintf("ev-%02d", i)); e.Outcome != "applied" {
+			t.Errorf("ev-%02d audited %s", i, e.Outcome)
+		}
+	}
+	if rec := agent(t, h, u.ConnectID); !rec.Journal.Empty() {
+		t.Errorf("journal left after Flush: %d entries", rec.Journal.Len())
+	}
 }
