@@ -31,9 +31,8 @@ type Batch struct {
 	cfg    *Compiled
 	agents map[string]*agentRun
 	order  []string
-	// marked are idempotency keys this batch processed; loose holds what the batch must still
-	// write that no agent item's journal carries (markers and audits of events that stored
-	// nothing). Flush writes both.
+	// marked are idempotency keys this batch processed; loose holds the markers that no agent
+	// item's journal carries (events that stored nothing). Flush writes them.
 	marked map[string]bool
 	loose  dynamo.AgentJournal
 	// known are idempotency keys PrefetchAgents read: true for processed.
@@ -249,9 +248,13 @@ func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev pres
 		entries = append(entries, auditEntry(subject, auditID, now, d.Audit, d.Commands, cfg.Version))
 		skip := d.Audit.Outcome == presence.OutcomeStale || d.Audit.Outcome == presence.OutcomeInvalid
 		if skip && !idsChanged && len(expired) == 0 {
-			// Nothing to store: the audit and the marker go out with Flush. Lost in a crash,
-			// they are written again when the event is delivered again and decided the same.
-			b.later(dynamo.AgentJournal{Keys: keysOf(ev.ID), Audits: entries})
+			// Nothing to store, so no journal: the audit is written now, and a failure fails
+			// the event, to be delivered again. The marker waits for Flush; lost, it costs a
+			// redelivered event the same decision and the same audit entry again.
+			if err := e.appendAudits(ctx, cfg, entries...); err != nil {
+				return Result{Subject: subject}, err
+			}
+			b.later(dynamo.AgentJournal{Keys: keysOf(ev.ID)})
 			b.mark(ev.ID)
 			break
 		}
@@ -306,7 +309,10 @@ func (b *Batch) duplicate(ctx context.Context, cfg *Compiled, a *agentRun, ev pr
 	}
 	da := presence.Duplicate(a.rec.State, ev, b.e.now())
 	// Its own id, so the decision's entry is kept; the same id every time, so replays overwrite.
-	b.later(dynamo.AgentJournal{Keys: keysOf(ev.ID), Audits: []audit.Entry{auditEntry(subject, ev.ID+"/duplicate", time.Time{}, da, nil, cfg.Version)}})
+	if err := b.e.appendAudits(ctx, cfg, auditEntry(subject, ev.ID+"/duplicate", time.Time{}, da, nil, cfg.Version)); err != nil {
+		return Result{Subject: subject}, err
+	}
+	b.later(dynamo.AgentJournal{Keys: keysOf(ev.ID)})
 	return Result{Outcome: presence.OutcomeDuplicate, Detail: da.Explanation, Subject: subject}, nil
 }
 
@@ -548,7 +554,7 @@ func (b *Batch) mark(eventID string) {
 	b.mu.Unlock()
 }
 
-// later queues items for Flush that no agent item's journal carries.
+// later queues markers for Flush that no agent item's journal carries.
 func (b *Batch) later(j dynamo.AgentJournal) {
 	b.mu.Lock()
 	b.loose = b.loose.Add(j)

@@ -25,8 +25,8 @@
 //     lists what the decision writes elsewhere: its audit entries (subject
 //     "agent/<connect user id>", id = event id, time = event time: writing one again
 //     overwrites it), the pending-index entries of its Salesforce commands and the event's
-//     idempotency key. Stale and invalid events store nothing; their audit and marker wait in
-//     the batch for Flush.
+//     idempotency key. Stale and invalid events store nothing: their audit is written at once
+//     and their marker waits in the batch for Flush.
 //  6. Deliver Connect commands at once, oldest first (ConnectStatus, keyed by command id).
 //     Salesforce commands wait for Flush, which publishes every agent's in as few calls as
 //     the API allows, writes the journals' items meanwhile (BatchWriteItem, 25 a call), and
