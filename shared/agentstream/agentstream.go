@@ -145,7 +145,24 @@ func (h *Handler) HandleWithStats(ctx context.Context, in events.KinesisEvent) (
 	}
 
 	b := h.eng.NewBatch()
-	b.PrefetchLinks(ctx, firstEvents(order, byAgent))
+	// The links, the agents' items and the events' processed markers are read for the whole
+	// batch up front, a few calls in all, instead of on each event's path.
+	var agents, eventIDs []string
+	for _, agent := range order {
+		n := len(eventIDs)
+		for _, r := range byAgent[agent] {
+			if r.ev.EventType != agentevent.EventTypeHeartBeat {
+				eventIDs = append(eventIDs, r.ev.EventID)
+			}
+		}
+		if len(eventIDs) > n {
+			agents = append(agents, agent)
+		}
+	}
+	var prefetch sync.WaitGroup
+	prefetch.Go(func() { b.PrefetchLinks(ctx, firstEvents(order, byAgent)) })
+	prefetch.Go(func() { b.PrefetchAgents(ctx, agents, eventIDs) })
+	prefetch.Wait()
 	var (
 		processed, duplicates, heartbeats atomic.Int64
 		wg                                sync.WaitGroup

@@ -330,8 +330,10 @@ func TestAgentsRunInParallelEachInOrder(t *testing.T) {
 		t.Fatalf("failures %v, stats %+v", f, st)
 	}
 	for id, w := range want {
-		if got := seen[id]; !slices.Equal(got, w) {
-			t.Errorf("%s written in order %v, want %v", id, got, w)
+		// Flush's write, which clears the journal the decisions left in the item, repeats
+		// the last state; the order is what counts.
+		if got := slices.Compact(slices.Clone(seen[id])); !slices.Equal(got, w) {
+			t.Errorf("%s written in order %v, want %v", id, seen[id], w)
 		}
 	}
 	if peak < 2 {

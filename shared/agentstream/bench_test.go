@@ -40,6 +40,22 @@ func (s slowAPI) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o
 	return s.API.DeleteItem(ctx, in, o...)
 }
 
+// BatchWriteItem is one round trip too, whatever it carries (at most 25 items).
+func (s slowAPI) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	time.Sleep(s.d)
+	return s.API.(interface {
+		BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	}).BatchWriteItem(ctx, in, o...)
+}
+
+// BatchGetItem is one round trip too (at most 100 keys).
+func (s slowAPI) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	time.Sleep(s.d)
+	return s.API.(interface {
+		BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	}).BatchGetItem(ctx, in, o...)
+}
+
 func (s slowAPI) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	time.Sleep(s.d)
 	return s.API.Query(ctx, in, o...)
@@ -82,13 +98,20 @@ type benchSetup struct {
 // newBench builds a harness with the given latencies, resolves every agent's link and creates
 // its item (one warm-up batch, untimed), and returns a handle function for the mode.
 func newBench(b *testing.B, storeLatency, sfLatency time.Duration, agents int, perEvent bool) *benchSetup {
+	return newBenchConc(b, storeLatency, sfLatency, agents, perEvent, 0)
+}
+
+// newBenchConc is newBench with conc agents processed, and written in Flush, at once (0: the
+// defaults).
+func newBenchConc(b *testing.B, storeLatency, sfLatency time.Duration, agents int, perEvent bool, conc int) *benchSetup {
 	b.Helper()
 	var table *dynamo.Store
 	if storeLatency > 0 {
 		table = benchTable(b, storeLatency)
 	}
 	users := benchUsers(agents)
-	h := enginetest.New(b, enginetest.Options{Table: table, Users: users, ConfigRefresh: engine.DefaultConfigRefresh})
+	h := enginetest.New(b, enginetest.Options{Table: table, Users: users, ConfigRefresh: engine.DefaultConfigRefresh,
+		Engine: engine.Options{FlushConcurrency: conc}})
 	sleep := func() {
 		if sfLatency > 0 {
 			time.Sleep(sfLatency)
@@ -105,7 +128,6 @@ func newBench(b *testing.B, storeLatency, sfLatency time.Duration, agents int, p
 		}
 		return out, nil
 	}
-	conc := agentstream.DefaultConcurrency
 	if perEvent {
 		conc = 1
 	}
@@ -132,15 +154,18 @@ func newBench(b *testing.B, storeLatency, sfLatency time.Duration, agents int, p
 // BenchmarkKinesisBatch measures the wall time of one 100-record batch of 100 distinct agents
 // with 10 ms per DynamoDB call and 50 ms per Salesforce call: batched (agents in parallel, one
 // publish) against the sequential baseline (one event at a time, one publish per event).
+// batched runs at the default concurrency (agentstream.DefaultConcurrency agents, and
+// engine.DefaultFlushConcurrency writes in Flush); batched-concurrency-32 at 32 for both.
 //
 //	go test ./shared/agentstream -run '^$' -bench KinesisBatch -benchtime 3x
 func BenchmarkKinesisBatch(b *testing.B) {
 	for _, mode := range []struct {
 		name     string
 		perEvent bool
-	}{{"batched", false}, {"sequential", true}} {
+		conc     int
+	}{{"batched", false, 0}, {"batched-concurrency-32", false, 32}, {"sequential", true, 0}} {
 		b.Run(mode.name, func(b *testing.B) {
-			s := newBench(b, 10*time.Millisecond, 50*time.Millisecond, 100, mode.perEvent)
+			s := newBenchConc(b, 10*time.Millisecond, 50*time.Millisecond, 100, mode.perEvent, mode.conc)
 			calls := s.h.Publisher.Calls()
 			round := 1
 			for b.Loop() {

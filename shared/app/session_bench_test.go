@@ -224,7 +224,7 @@ func baselinePoll(ctx context.Context, org sessionOrg, s config.Session, now tim
 }
 
 // benchClient is a Salesforce client for r's org, logged in.
-func benchClient(b *testing.B, r *sessionRig) *salesforce.Client {
+func benchClient(b testing.TB, r *sessionRig) *salesforce.Client {
 	b.Helper()
 	raw, err := r.deps.Secrets.SecretValue(r.ctx, rigSecretID)
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamolocal"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamotest"
 	"github.com/omnibridge/omnibridge/shared/engine"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/runtime"
 	"github.com/omnibridge/omnibridge/shared/salesforce"
 	"github.com/omnibridge/omnibridge/shared/salesforce/sfsim"
@@ -1340,6 +1341,81 @@ func TestSessionOmniWithoutConnectAgent(t *testing.T) {
 			r.send(st.typ, "olga", now)
 			if got := r.omniCommands("olga"); !slices.Equal(got, st.want) {
 				t.Errorf("Omni-Channel commands %v, want %v", got, st.want)
+			}
+		})
+	}
+}
+
+// failingSessions is the table with PutSession failing while fail is set, the way a crash
+// after the delivery and before the state write leaves the table: the poll's folded write
+// (deliver first, then store the state once) never happened.
+type failingSessions struct {
+	*dynamo.Store
+	fail bool
+}
+
+func (f *failingSessions) PutSession(ctx context.Context, st session.State, v int64, b eventtime.Bound) (int64, error) {
+	if f.fail {
+		return 0, apperr.New(apperr.Unavailable, "injected: lost before the state write")
+	}
+	return f.Store.PutSession(ctx, st, v, b)
+}
+
+// TestSessionPollStateWriteLost: the first poll delivers its switch-ons and then loses every
+// state write (as a crash between the two steps would). Nothing is stored, so the next poll
+// takes the same decisions again, delivers them again and stores them; the one after that
+// sends nothing. A lost write never leaves a user switched on without a state that says so
+// for longer than one poll interval, and never loses a switch.
+func TestSessionPollStateWriteLost(t *testing.T) {
+	r := newSessionRig(t, rigOptions{targets: distributionOnly})
+	names := []string{"ana", "ben", "cid"}
+	r.addUsers(rigUserSpec{relevant: true}, names...)
+	r.startSession(sessionT0, 0, names...)
+	sf := benchClient(t, r)
+	table := &failingSessions{Store: r.store, fail: true}
+	eng, err := engineWith(r.deps, sf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := sessionsync.New(sessionsync.Deps{Store: table, Configs: engine.NewConfigSource(r.store, ConfigRefresh),
+		Org: sessionOrg{sf}, Presence: eng, Publisher: presencePublisher{sf}}, sessionsync.Options{Now: r.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := []toggle{{"ana", true, config.DefaultReasonLoggedIn}, {"ben", true, config.DefaultReasonLoggedIn}, {"cid", true, config.DefaultReasonLoggedIn}}
+	steps := []struct {
+		name      string
+		at        time.Duration
+		fail      bool
+		wantErr   bool
+		want      []toggle
+		wantState bool
+	}{
+		{"delivered, then every state write lost", time.Minute, true, true, on, false},
+		{"the next poll decides and delivers again, and stores", 6 * time.Minute, false, false, on, true},
+		{"the poll after that sends nothing", 11 * time.Minute, false, false, nil, true},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			r.tb = t
+			r.at(st.at)
+			r.resetCounters()
+			table.fail = st.fail
+			_, err := svc.Poll(r.ctx)
+			if (err != nil) != st.wantErr || (err != nil && !apperr.Is(err, apperr.Unavailable)) {
+				t.Fatalf("Poll error %v, want an unavailable error: %v", err, st.wantErr)
+			}
+			if got := r.toggleInputs(); !slices.Equal(got, st.want) {
+				t.Errorf("inputs %+v, want %+v", got, st.want)
+			}
+			for _, n := range names {
+				s, ok := r.state(n)
+				if ok != st.wantState || (ok && (!s.Active || !samePtr(s.Available, ptr(true)) || len(s.Retry) != 0)) {
+					t.Errorf("%s: stored %v %s, want stored %v, active and on with nothing to retry", n, ok, stateString(s), st.wantState)
+				}
+				if got := outcomes(r.audits(n)); !slices.Contains(got, string(session.OutcomeToggledOn)) {
+					t.Errorf("%s: audit outcomes %q, want the switch-on audited", n, got)
+				}
 			}
 		})
 	}

@@ -3,14 +3,17 @@ package dynamo
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
+	"github.com/omnibridge/omnibridge/shared/audit"
 	"github.com/omnibridge/omnibridge/shared/presence"
 )
 
@@ -42,6 +45,72 @@ type AgentRecord struct {
 	Version int64
 	// UpdatedAt is when the item was last written (store clock).
 	UpdatedAt time.Time
+	// Journal lists the other items the decisions stored here call for and that are not known
+	// to be written yet (see AgentJournal).
+	Journal AgentJournal
+}
+
+// AgentJournal is what the decisions stored in an agent item promise to write elsewhere: their
+// audit entries, the sweep's pending-index entries of their Salesforce commands, and the
+// idempotency markers of their events. It is written in the same conditional put as the
+// decision, so the decision costs one write on its critical path; the items it lists are then
+// written in batches (WriteJournal) and the journal is cleared by the item's next write. A
+// crash in between leaves the journal in the item, and whoever loads the agent next writes it
+// again: every item in it is idempotent to write twice.
+//
+// Keys also count as processed for de-duplication while they are in the journal, so an event
+// replayed before its marker exists is still recognised.
+type AgentJournal struct {
+	// Keys are idempotency keys (as Claim takes them) to mark processed.
+	Keys []string `json:"keys,omitempty"`
+	// Audits are audit entries to append.
+	Audits []audit.Entry `json:"audits,omitempty"`
+	// Pending are pending-index entries to put.
+	Pending []PendingRef `json:"pending,omitempty"`
+}
+
+// Empty reports whether the journal lists nothing.
+func (j AgentJournal) Empty() bool { return j.Len() == 0 }
+
+// Len counts the journal's entries.
+func (j AgentJournal) Len() int { return len(j.Keys) + len(j.Audits) + len(j.Pending) }
+
+// HasKey reports whether key is one of the journal's idempotency keys.
+func (j AgentJournal) HasKey(key string) bool { return slices.Contains(j.Keys, key) }
+
+// Add returns j with o's entries appended; it never shares j's slices, so the caller's stays as
+// it was.
+func (j AgentJournal) Add(o AgentJournal) AgentJournal {
+	return AgentJournal{
+		Keys:    append(slices.Clone(j.Keys), o.Keys...),
+		Audits:  append(slices.Clone(j.Audits), o.Audits...),
+		Pending: append(slices.Clone(j.Pending), o.Pending...),
+	}
+}
+
+// Without returns j less every entry that done lists: what is left once done was written.
+// Entries are compared by the item they write (audit subject, time and id; pending deadline,
+// agent and command).
+func (j AgentJournal) Without(done AgentJournal) AgentJournal {
+	var out AgentJournal
+	for _, k := range j.Keys {
+		if !slices.Contains(done.Keys, k) {
+			out.Keys = append(out.Keys, k)
+		}
+	}
+	for _, a := range j.Audits {
+		if !slices.ContainsFunc(done.Audits, func(d audit.Entry) bool {
+			return d.Subject == a.Subject && d.ID == a.ID && d.Time.Equal(a.Time)
+		}) {
+			out.Audits = append(out.Audits, a)
+		}
+	}
+	for _, p := range j.Pending {
+		if !slices.ContainsFunc(done.Pending, func(d PendingRef) bool { return d.sk() == p.sk() }) {
+			out.Pending = append(out.Pending, p)
+		}
+	}
+	return out
 }
 
 // OutboxEntry is a command awaiting delivery.
@@ -72,6 +141,8 @@ type agentItem struct {
 	ConnectEventAt    string `dynamodbav:"connectEventAt,omitempty"`
 	SalesforceEventAt string `dynamodbav:"salesforceEventAt,omitempty"`
 	UpdatedAt         string `dynamodbav:"updatedAt"`
+	// Journal is the AgentJournal as JSON, absent when empty.
+	Journal string `dynamodbav:"journal,omitempty"`
 }
 
 // GetAgent reads the agent item of a Connect user. It returns apperr.NotFound when there is
@@ -91,8 +162,48 @@ func (s *Store) GetAgent(ctx context.Context, connectUserID string) (AgentRecord
 	if len(out.Item) == 0 || expired(out.Item, s.now().Unix()) {
 		return AgentRecord{}, apperr.New(apperr.NotFound, "agent %s has no stored state", connectUserID)
 	}
+	return decodeAgent(out.Item, connectUserID)
+}
+
+// GetAgents reads the agent items of many Connect users at once (BatchGetItem, consistent
+// reads), keyed by user id; users without a live item are absent. Repeated ids are read once.
+func (s *Store) GetAgents(ctx context.Context, connectUserIDs []string) (map[string]AgentRecord, error) {
+	ids := slices.Clone(connectUserIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > 0 && ids[0] == "" {
+		return nil, apperr.New(apperr.Invalid, "agent id is empty")
+	}
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = key(agentPrefix+id, agentSK)
+	}
+	items, err := s.getItems(ctx, "get agents", keys)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().Unix()
+	out := make(map[string]AgentRecord, len(items))
+	for _, item := range items {
+		if expired(item, now) {
+			continue
+		}
+		id := ""
+		if v, ok := item[attrPK].(*types.AttributeValueMemberS); ok && len(v.Value) > len(agentPrefix) {
+			id = v.Value[len(agentPrefix):]
+		}
+		rec, err := decodeAgent(item, id)
+		if err != nil {
+			return nil, err
+		}
+		out[rec.ConnectUserID] = rec
+	}
+	return out, nil
+}
+
+func decodeAgent(item map[string]types.AttributeValue, connectUserID string) (AgentRecord, error) {
 	var it agentItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return AgentRecord{}, apperr.Wrap(apperr.Internal, err, "decode agent item")
 	}
 	rec := AgentRecord{ConnectUserID: it.ConnectUserID, Version: it.Version}
@@ -103,6 +214,11 @@ func (s *Store) GetAgent(ctx context.Context, connectUserID string) (AgentRecord
 	if it.Outbox != "" {
 		if err := json.Unmarshal([]byte(it.Outbox), &rec.Outbox); err != nil {
 			return AgentRecord{}, apperr.Wrap(apperr.Internal, err, "stored outbox of agent %s is corrupt", connectUserID)
+		}
+	}
+	if it.Journal != "" {
+		if err := json.Unmarshal([]byte(it.Journal), &rec.Journal); err != nil {
+			return AgentRecord{}, apperr.Wrap(apperr.Internal, err, "stored journal of agent %s is corrupt", connectUserID)
 		}
 	}
 	return rec, nil
@@ -133,6 +249,13 @@ func (s *Store) PutAgent(ctx context.Context, rec AgentRecord) (int64, error) {
 			return 0, apperr.Wrap(apperr.Internal, err, "encode agent outbox")
 		}
 		it.Outbox = string(b)
+	}
+	if !rec.Journal.Empty() {
+		b, err := json.Marshal(rec.Journal)
+		if err != nil {
+			return 0, apperr.Wrap(apperr.Invalid, err, "agent journal cannot be encoded")
+		}
+		it.Journal = string(b)
 	}
 	if t := rec.State.Connect.EventTime; !t.IsZero() {
 		it.ConnectEventAt = sortableTime(t)
@@ -169,4 +292,42 @@ func (s *Store) PutAgent(ctx context.Context, rec AgentRecord) (int64, error) {
 		return 0, err
 	}
 	return rec.Version + 1, nil
+}
+
+// WriteJournal writes every item j lists, unconditionally and BatchWriteMax per BatchWriteItem
+// call: the audit entries (kept for retention, as AppendAudit keeps them), the pending-index
+// entries (as PutPending) and an idempotency marker per key (kept for markerTTL, as Claim
+// records it, but without Claim's condition: a marker written twice is the same marker). On
+// error the caller keeps the journal, so the items are written again later.
+func (s *Store) WriteJournal(ctx context.Context, j AgentJournal, retention, markerTTL time.Duration) error {
+	if markerTTL <= 0 && len(j.Keys) > 0 {
+		return apperr.New(apperr.Invalid, "idempotency ttl must be positive")
+	}
+	items := make([]map[string]types.AttributeValue, 0, len(j.Keys)+len(j.Audits)+len(j.Pending))
+	now := s.now()
+	for _, k := range j.Keys {
+		if k == "" {
+			return apperr.New(apperr.Invalid, "idempotency key is empty")
+		}
+		items = append(items, markerItem(k, now, markerTTL))
+	}
+	for _, e := range j.Audits {
+		item, err := s.auditItem(e, retention)
+		if err != nil {
+			return err
+		}
+		items = append(items, item)
+	}
+	for _, r := range j.Pending {
+		it, err := pendingItem(r)
+		if err != nil {
+			return err
+		}
+		item, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			return apperr.Wrap(apperr.Internal, err, "encode index item")
+		}
+		items = append(items, item)
+	}
+	return s.putItems(ctx, "write agent journal", items)
 }

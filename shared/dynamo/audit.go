@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,8 +36,51 @@ type auditItem struct {
 // AppendAudit writes an entry that expires after retention. Writing the same subject, time and id
 // again overwrites the entry, so replayed events do not duplicate the audit.
 func (s *Store) AppendAudit(ctx context.Context, e audit.Entry, retention time.Duration) error {
+	item, err := s.auditItem(e, retention)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
+	return mapErr(err, "append audit")
+}
+
+// AppendAudits writes entries as AppendAudit would one by one, BatchWriteMax per BatchWriteItem
+// call, sending again what DynamoDB returns unprocessed. Entries that cannot be stored (no subject
+// or id, details that cannot be encoded) are reported in one apperr.Invalid, with the path of
+// each ("$[3].subject"), and the others are still written. Any other failure counts the entries
+// not written; a retry writes them all again, harmlessly, since a rewrite overwrites.
+func (s *Store) AppendAudits(ctx context.Context, entries []audit.Entry, retention time.Duration) error {
+	items := make([]map[string]types.AttributeValue, 0, len(entries))
+	var problems []apperr.Problem
+	for i, e := range entries {
+		item, err := s.auditItem(e, retention)
+		if err != nil {
+			field := "details"
+			switch {
+			case e.Subject == "":
+				field = "subject"
+			case e.ID == "":
+				field = "id"
+			}
+			path := fmt.Sprintf("$[%d].%s", i, field)
+			problems = append(problems, apperr.Problem{Path: path, Message: apperr.MessageOf(err)})
+			continue
+		}
+		items = append(items, item)
+	}
+	if err := s.putItems(ctx, "append audits", items); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return apperr.Invalidf(problems, "%d of %d audit entries cannot be stored", len(problems), len(entries))
+	}
+	return nil
+}
+
+// auditItem is the stored form of an entry.
+func (s *Store) auditItem(e audit.Entry, retention time.Duration) (map[string]types.AttributeValue, error) {
 	if e.Subject == "" || e.ID == "" {
-		return apperr.New(apperr.Invalid, "audit entry needs a subject and an id")
+		return nil, apperr.New(apperr.Invalid, "audit entry needs a subject and an id")
 	}
 	if e.Time.IsZero() {
 		e.Time = s.now()
@@ -55,16 +99,15 @@ func (s *Store) AppendAudit(ctx context.Context, e audit.Entry, retention time.D
 	if len(e.Details) > 0 {
 		b, err := json.Marshal(e.Details)
 		if err != nil {
-			return apperr.Wrap(apperr.Invalid, err, "audit details cannot be encoded")
+			return nil, apperr.Wrap(apperr.Invalid, err, "audit details cannot be encoded")
 		}
 		it.Details = string(b)
 	}
 	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
-		return apperr.Wrap(apperr.Internal, err, "encode audit item")
+		return nil, apperr.Wrap(apperr.Internal, err, "encode audit item")
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
-	return mapErr(err, "append audit")
+	return item, nil
 }
 
 // QueryAudit returns a page of a subject's entries within the query's time range, newest first.

@@ -33,13 +33,8 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 		return false, apperr.Wrap(apperr.Internal, err, "build condition")
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table),
-		Item: map[string]types.AttributeValue{
-			attrPK:      &types.AttributeValueMemberS{Value: idemPrefix + key},
-			attrSK:      &types.AttributeValueMemberS{Value: "IDEM"},
-			attrTTL:     &types.AttributeValueMemberN{Value: ttlAt(now.Add(ttl))},
-			"createdAt": &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)},
-		},
+		TableName:                 aws.String(s.table),
+		Item:                      markerItem(key, now, ttl),
 		ConditionExpression:       expr.Condition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
@@ -52,6 +47,16 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 		return false, err
 	}
 	return true, nil
+}
+
+// markerItem is the stored form of a processed key.
+func markerItem(key string, now time.Time, ttl time.Duration) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK:      &types.AttributeValueMemberS{Value: idemPrefix + key},
+		attrSK:      &types.AttributeValueMemberS{Value: "IDEM"},
+		attrTTL:     &types.AttributeValueMemberN{Value: ttlAt(now.Add(ttl))},
+		"createdAt": &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)},
+	}
 }
 
 // Release deletes a claimed key, so that work which failed after claiming can be retried.

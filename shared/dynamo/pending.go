@@ -33,11 +33,11 @@ const indexRetention = 7 * 24 * time.Hour
 // PendingRef is one pending-command index entry.
 type PendingRef struct {
 	// Deadline is when the command's acknowledgement is due.
-	Deadline time.Time
+	Deadline time.Time `json:"deadline"`
 	// ConnectUserID is the agent.
-	ConnectUserID string
+	ConnectUserID string `json:"connectUserId"`
 	// CommandID is the command.
-	CommandID string
+	CommandID string `json:"commandId"`
 }
 
 func (r PendingRef) sk() string {
@@ -57,16 +57,24 @@ type indexItem struct {
 // PutPending records that the agent's command must be acknowledged by r.Deadline. Writing the
 // same entry again is harmless.
 func (s *Store) PutPending(ctx context.Context, r PendingRef) error {
+	it, err := pendingItem(r)
+	if err != nil {
+		return err
+	}
+	return s.putIndex(ctx, it)
+}
+
+func pendingItem(r PendingRef) (indexItem, error) {
 	if r.ConnectUserID == "" || r.CommandID == "" || r.Deadline.IsZero() {
-		return apperr.New(apperr.Invalid, "pending entry needs an agent, a command id and a deadline")
+		return indexItem{}, apperr.New(apperr.Invalid, "pending entry needs an agent, a command id and a deadline")
 	}
 	if strings.Contains(r.ConnectUserID, "#") {
-		return apperr.New(apperr.Invalid, "agent id %q contains '#'", r.ConnectUserID)
+		return indexItem{}, apperr.New(apperr.Invalid, "agent id %q contains '#'", r.ConnectUserID)
 	}
-	return s.putIndex(ctx, indexItem{
+	return indexItem{
 		PK: pendingPK, SK: r.sk(), TTL: r.Deadline.Add(indexRetention).Unix(),
 		ConnectUserID: r.ConnectUserID, CommandID: r.CommandID, Deadline: r.Deadline.UTC().Format(time.RFC3339Nano),
-	})
+	}, nil
 }
 
 // DuePending returns up to limit entries whose deadline is at or before now, earliest first.

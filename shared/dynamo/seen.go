@@ -2,10 +2,13 @@ package dynamo
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
 )
@@ -26,6 +29,34 @@ func (s *Store) Seen(ctx context.Context, k string) (bool, error) {
 		return false, mapErr(err, "check idempotency key")
 	}
 	return len(out.Item) > 0 && !expired(out.Item, s.now().Unix()), nil
+}
+
+// SeenKeys is Seen for many keys at once (BatchGetItem, consistent reads): the result holds
+// every key asked for, true for those currently claimed. Repeated keys are read once.
+func (s *Store) SeenKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	ks := slices.Clone(keys)
+	slices.Sort(ks)
+	ks = slices.Compact(ks)
+	if len(ks) > 0 && ks[0] == "" {
+		return nil, apperr.New(apperr.Invalid, "idempotency key is empty")
+	}
+	req := make([]map[string]types.AttributeValue, len(ks))
+	out := make(map[string]bool, len(ks))
+	for i, k := range ks {
+		req[i] = key(idemPrefix+k, idemSK)
+		out[k] = false
+	}
+	items, err := s.getItems(ctx, "check idempotency keys", req)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().Unix()
+	for _, item := range items {
+		if v, ok := item[attrPK].(*types.AttributeValueMemberS); ok && !expired(item, now) {
+			out[strings.TrimPrefix(v.Value, idemPrefix)] = true
+		}
+	}
+	return out, nil
 }
 
 // ConfigCurrentVersion returns the version of the current config document without reading the

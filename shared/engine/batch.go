@@ -31,6 +31,12 @@ type Batch struct {
 	cfg    *Compiled
 	agents map[string]*agentRun
 	order  []string
+	// marked are idempotency keys this batch processed; loose holds the markers that no agent
+	// item's journal carries (events that stored nothing). Flush writes them.
+	marked map[string]bool
+	loose  dynamo.AgentJournal
+	// known are idempotency keys PrefetchAgents read: true for processed.
+	known map[string]bool
 }
 
 // agentRun is one agent's item as this batch last read or wrote it, and what the batch did to
@@ -85,7 +91,7 @@ type Ack struct {
 
 // NewBatch starts a batch.
 func (e *Engine) NewBatch() *Batch {
-	return &Batch{e: e, agents: map[string]*agentRun{}}
+	return &Batch{e: e, agents: map[string]*agentRun{}, marked: map[string]bool{}}
 }
 
 // config loads the config once per batch, so all of a batch's events decide with one version.
@@ -177,13 +183,17 @@ func (b *Batch) ProcessSalesforce(ctx context.Context, sfUserID string, ev prese
 // process is the shell's contract (package presence) for one event of a known agent:
 // de-duplicate, resolve, load, decide, audit, store state and outbox, mark, deliver.
 //
-// Exactly-once effect rests on three things. The decision and its commands are stored in one
-// conditional write (state and outbox share the item), so a decision is never half-stored.
-// The event id is marked processed only after that write, so a crash before it leaves the
-// event unmarked and it is decided again; a crash after it is caught because Decide finds the
-// event stale and the state names it as the last one applied (a "replay"), which counts as a
-// duplicate. And commands leave only from the outbox and carry ids derived from the event, so
-// a resend after a lost acknowledgement is recognised by the receiver.
+// Exactly-once effect rests on three things. The decision, its commands and its journal (its
+// audit entries, the pending-index entries of its Salesforce commands and the event's
+// idempotency key, see dynamo.AgentJournal) are stored in one conditional write, so a decision
+// is never half-stored, and it costs one write on the event's path; Flush writes the
+// journal's items in batches and the next write of the item clears them. A crash before the
+// write leaves the event unprocessed and it is decided again; a crash after it is caught
+// because the event's key is in the journal (or, once the journal is written, the key is
+// marked processed; or Decide finds the event stale and the state names it as the last one
+// applied, a "replay"), which counts as a duplicate; the replay's load finds the journal and
+// its Flush writes it. And commands leave only from the outbox and carry ids derived from the
+// event, so a resend after a lost acknowledgement is recognised by the receiver.
 func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev presence.Event,
 	link func(context.Context) (dynamo.Link, error)) (Result, error) {
 	e := b.e
@@ -193,13 +203,17 @@ func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev pres
 	var seen bool
 	reads, rctx := errgroup.WithContext(ctx)
 	if ev.ID != "" {
-		reads.Go(func() (err error) { seen, err = e.store.Seen(rctx, idemKey(ev.ID)); return err })
+		if v, ok := b.prefetched(idemKey(ev.ID)); ok {
+			seen = v
+		} else {
+			reads.Go(func() (err error) { seen, err = e.store.Seen(rctx, idemKey(ev.ID)); return err })
+		}
 	}
 	reads.Go(func() error { return b.prepare(rctx, a) })
 	if err := reads.Wait(); err != nil {
 		return Result{Subject: subject}, err
 	}
-	if seen {
+	if seen || b.processed(a, ev.ID) {
 		return b.duplicate(ctx, cfg, a, ev)
 	}
 	l, err := link(ctx)
@@ -230,24 +244,18 @@ func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev pres
 		if d.Audit.Outcome == presence.OutcomeStale && replayOf(a.rec.State, ev) {
 			return b.duplicate(ctx, cfg, a, ev)
 		}
-		// Audits go first: they are keyed by event id and time, so writing them again after a
-		// conflict or a crash overwrites them, while a state written without its audit would
-		// make the retry a replay that audits nothing.
 		entries := expiryEntries(subject, expired, deadlines, a.rec.Outbox, cfg.Version)
 		entries = append(entries, auditEntry(subject, auditID, now, d.Audit, d.Commands, cfg.Version))
 		skip := d.Audit.Outcome == presence.OutcomeStale || d.Audit.Outcome == presence.OutcomeInvalid
-		stored := !skip || idsChanged || len(expired) > 0
-		// The audits and the pending index entries both go before the state and neither
-		// depends on the other, so they are written at once.
-		writes, wctx := errgroup.WithContext(ctx)
-		writes.Go(func() error { return e.appendAudits(wctx, cfg, entries...) })
-		if stored {
-			writes.Go(func() error { return b.indexPending(wctx, a.id, d) })
-		}
-		if err := writes.Wait(); err != nil {
-			return Result{Subject: subject}, err
-		}
-		if !stored {
+		if skip && !idsChanged && len(expired) == 0 {
+			// Nothing to store, so no journal: the audit is written now, and a failure fails
+			// the event, to be delivered again. The marker waits for Flush; lost, it costs a
+			// redelivered event the same decision and the same audit entry again.
+			if err := e.appendAudits(ctx, cfg, entries...); err != nil {
+				return Result{Subject: subject}, err
+			}
+			b.later(dynamo.AgentJournal{Keys: keysOf(ev.ID)})
+			b.mark(ev.ID)
 			break
 		}
 		rec := a.rec
@@ -259,7 +267,18 @@ func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev pres
 		if len(expired) > 0 {
 			rec.Outbox = slices.DeleteFunc(rec.Outbox, func(en dynamo.OutboxEntry) bool { return !wanted(rec.State, en.Command, now) })
 		}
-		v, err := e.store.PutAgent(ctx, rec)
+		// Audits are keyed by event id and time and pending entries by deadline, agent and
+		// command, so writing them again after a conflict retry or a crash overwrites them.
+		if a.rec.Journal.Len() >= maxJournal {
+			// Many events of one agent in one batch: the journal is written now rather than
+			// let the item grow towards DynamoDB's 400 KB limit.
+			if err := e.store.WriteJournal(ctx, a.rec.Journal, cfg.retention(), e.opts.IdempotencyTTL); err != nil {
+				return Result{Subject: subject}, err
+			}
+			a.rec.Journal = dynamo.AgentJournal{}
+		}
+		rec.Journal = a.rec.Journal.Add(dynamo.AgentJournal{Keys: keysOf(ev.ID), Audits: entries, Pending: pendingRefs(a.id, d)})
+		v, err := b.putAgent(ctx, rec)
 		if apperr.Is(err, apperr.Conflict) && attempt < e.opts.ConflictRetries {
 			if err := b.reload(ctx, a); err != nil {
 				return Result{Subject: subject}, err
@@ -271,9 +290,9 @@ func (b *Batch) process(ctx context.Context, cfg *Compiled, a *agentRun, ev pres
 		}
 		rec.Version = v
 		a.rec = rec
+		b.mark(ev.ID)
 		break
 	}
-	b.markProcessed(ctx, ev.ID)
 	res := Result{Outcome: d.Audit.Outcome, Detail: d.Audit.Explanation, Subject: subject, Commands: d.Commands}
 	if err := b.deliverConnect(ctx, a); err != nil {
 		return res, err
@@ -293,7 +312,7 @@ func (b *Batch) duplicate(ctx context.Context, cfg *Compiled, a *agentRun, ev pr
 	if err := b.e.appendAudits(ctx, cfg, auditEntry(subject, ev.ID+"/duplicate", time.Time{}, da, nil, cfg.Version)); err != nil {
 		return Result{Subject: subject}, err
 	}
-	b.markProcessed(ctx, ev.ID)
+	b.later(dynamo.AgentJournal{Keys: keysOf(ev.ID)})
 	return Result{Outcome: presence.OutcomeDuplicate, Detail: da.Explanation, Subject: subject}, nil
 }
 
@@ -308,7 +327,7 @@ func (b *Batch) unlinkedSalesforce(ctx context.Context, cfg *Compiled, sfUserID 
 		if err != nil {
 			return Result{Subject: subject}, err
 		}
-		if seen {
+		if seen || b.processed(nil, ev.ID) {
 			da := presence.Duplicate(st, ev, now)
 			return Result{Outcome: presence.OutcomeDuplicate, Detail: da.Explanation, Subject: subject},
 				e.appendAudits(ctx, cfg, auditEntry(subject, ev.ID+"/duplicate", now, da, nil, cfg.Version))
@@ -328,7 +347,8 @@ func (b *Batch) unlinkedSalesforce(ctx context.Context, cfg *Compiled, sfUserID 
 	if err := e.appendAudits(ctx, cfg, auditEntry(subject, id, now, a, nil, cfg.Version)); err != nil {
 		return Result{Subject: subject}, err
 	}
-	b.markProcessed(ctx, ev.ID)
+	b.mark(ev.ID)
+	b.later(dynamo.AgentJournal{Keys: keysOf(ev.ID)})
 	return Result{Outcome: a.Outcome, Detail: a.Explanation, Subject: subject}, nil
 }
 
@@ -373,7 +393,7 @@ func (b *Batch) Acknowledge(ctx context.Context, in Ack) (Result, error) {
 	}
 	if seen, err := e.store.Seen(ctx, idemKey(id)); err != nil {
 		return Result{Subject: subject}, err
-	} else if seen {
+	} else if seen || b.processed(nil, id) {
 		return Result{Outcome: presence.OutcomeDuplicate, Detail: "acknowledgement " + id + " was already processed; nothing done", Subject: subject}, nil
 	}
 	if err := b.prepare(ctx, a); err != nil {
@@ -397,7 +417,7 @@ func (b *Batch) Acknowledge(ctx context.Context, in Ack) (Result, error) {
 		rec := a.rec
 		rec.State = st
 		rec.Outbox = slices.DeleteFunc(slices.Clone(rec.Outbox), func(en dynamo.OutboxEntry) bool { return en.Command.ID == in.Ack.CommandID })
-		v, err := e.store.PutAgent(ctx, rec)
+		v, err := b.putAgent(ctx, rec)
 		if apperr.Is(err, apperr.Conflict) && attempt < e.opts.ConflictRetries {
 			if err := b.reload(ctx, a); err != nil {
 				return Result{Subject: subject}, err
@@ -417,7 +437,8 @@ func (b *Batch) Acknowledge(ctx context.Context, in Ack) (Result, error) {
 			e.log.WarnContext(ctx, "engine: could not remove a settled command from the pending index; the sweep will", "agent", a.id, "commandId", settled.Command.ID, "err", err)
 		}
 	}
-	b.markProcessed(ctx, id)
+	b.mark(id)
+	b.later(dynamo.AgentJournal{Keys: keysOf(id)})
 	return Result{Outcome: aud.Outcome, Detail: aud.Explanation, Subject: subject}, nil
 }
 
@@ -428,7 +449,9 @@ func (b *Batch) prepare(ctx context.Context, a *agentRun) error {
 		if err := b.reload(ctx, a); err != nil {
 			return err
 		}
-		a.indexed = len(a.rec.Outbox) > 0
+		// A journal left by an earlier invocation means that one did not finish: its items are
+		// written with this batch's Flush, and the agent stays listed until they are.
+		a.indexed = len(a.rec.Outbox) > 0 || !a.rec.Journal.Empty()
 	}
 	if !a.drained {
 		if err := b.deliverConnect(ctx, a); err != nil {
@@ -451,34 +474,133 @@ func (b *Batch) reload(ctx context.Context, a *agentRun) error {
 	return nil
 }
 
-// markProcessed records the event id after its decision is stored. A lost marker is covered
-// by replay detection for the agent's latest event, so it is logged, not returned.
-func (b *Batch) markProcessed(ctx context.Context, eventID string) {
-	if eventID == "" {
+// PrefetchAgents reads, before the batch's events are processed, the agent items of agentIDs
+// and the processed markers of eventIDs, in one BatchGetItem per 100 keys, instead of one
+// GetItem per agent and per event on each event's path. What it reads is what the events'
+// own reads would have read at the batch's start; an item written since by another writer is
+// caught by the conditional write, which reloads. It is an optimisation only: on failure the
+// events read for themselves, and report any error then.
+func (b *Batch) PrefetchAgents(ctx context.Context, agentIDs, eventIDs []string) {
+	keys := make([]string, 0, len(eventIDs))
+	for _, id := range eventIDs {
+		if id != "" {
+			keys = append(keys, idemKey(id))
+		}
+	}
+	var (
+		recs  map[string]dynamo.AgentRecord
+		known map[string]bool
+		g     errgroup.Group
+	)
+	if len(agentIDs) > 0 {
+		g.Go(func() (err error) { recs, err = b.e.store.GetAgents(ctx, agentIDs); return err })
+	}
+	if len(keys) > 0 {
+		g.Go(func() (err error) { known, err = b.e.store.SeenKeys(ctx, keys); return err })
+	}
+	if err := g.Wait(); err != nil {
+		b.e.log.WarnContext(ctx, "engine: prefetch failed; events read for themselves", "err", err)
 		return
 	}
-	if _, err := b.e.store.Claim(ctx, idemKey(eventID), b.e.opts.IdempotencyTTL); err != nil {
-		b.e.log.WarnContext(ctx, "engine: could not mark event processed", "eventId", eventID, "err", err)
+	b.mu.Lock()
+	b.known = known
+	b.mu.Unlock()
+	for _, id := range agentIDs {
+		if id == "" {
+			continue
+		}
+		a := b.agent(id)
+		a.mu.Lock()
+		if !a.loaded {
+			rec, ok := recs[id]
+			if !ok {
+				rec = dynamo.AgentRecord{ConnectUserID: id}
+			}
+			a.rec, a.loaded = rec, true
+			a.indexed = len(a.rec.Outbox) > 0 || !a.rec.Journal.Empty()
+		}
+		a.mu.Unlock()
 	}
 }
 
-// indexPending lists the decision's new Salesforce commands in the sweep's index before the
-// state that holds them is written: an entry for a state that was never written only costs
-// the sweep a read, while a state without its entry would never time out.
-func (b *Batch) indexPending(ctx context.Context, agentID string, d presence.Decision) error {
+// prefetched returns what PrefetchAgents read for key, if it read it.
+func (b *Batch) prefetched(key string) (seen, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seen, ok = b.known[key]
+	return seen, ok
+}
+
+// processed reports whether this batch processed the event already or, for a, whether its
+// key waits in a's journal (stored, not yet marked).
+func (b *Batch) processed(a *agentRun, eventID string) bool {
+	if eventID == "" {
+		return false
+	}
+	key := idemKey(eventID)
+	b.mu.Lock()
+	done := b.marked[key]
+	b.mu.Unlock()
+	return done || (a != nil && a.rec.Journal.HasKey(key))
+}
+
+// mark remembers an event id as processed for the rest of the batch.
+func (b *Batch) mark(eventID string) {
+	if eventID == "" {
+		return
+	}
+	b.mu.Lock()
+	b.marked[idemKey(eventID)] = true
+	b.mu.Unlock()
+}
+
+// later queues markers for Flush that no agent item's journal carries.
+func (b *Batch) later(j dynamo.AgentJournal) {
+	b.mu.Lock()
+	b.loose = b.loose.Add(j)
+	b.mu.Unlock()
+}
+
+// maxJournal bounds the entries an agent item's journal carries: about eight decisions, each
+// an audit entry of a few KB, an idempotency key and a pending-index entry.
+const maxJournal = 24
+
+func keysOf(eventID string) []string {
+	if eventID == "" {
+		return nil
+	}
+	return []string{idemKey(eventID)}
+}
+
+// putAgent stores rec, keeping in its journal only the pending-index entries of commands still
+// pending in its state: an entry written after its command was settled (and its index entry
+// deleted) would only cost the sweep a read, but there is no reason to write it.
+func (b *Batch) putAgent(ctx context.Context, rec dynamo.AgentRecord) (int64, error) {
+	rec.Journal.Pending = slices.DeleteFunc(slices.Clone(rec.Journal.Pending), func(p dynamo.PendingRef) bool {
+		return !slices.ContainsFunc(rec.State.Pending, func(q presence.PendingCommand) bool { return q.Command.ID == p.CommandID })
+	})
+	if len(rec.Journal.Pending) == 0 {
+		rec.Journal.Pending = nil
+	}
+	return b.e.store.PutAgent(ctx, rec)
+}
+
+// pendingRefs are the sweep's index entries of the decision's new Salesforce commands. They
+// travel in the journal of the write that stores the commands: the state holding a pending
+// command is never stored without the promise of its entry, so it always times out.
+func pendingRefs(agentID string, d presence.Decision) []dynamo.PendingRef {
+	var out []dynamo.PendingRef
 	for _, c := range d.Commands {
 		if c.Destination != rules.Salesforce {
 			continue
 		}
 		for _, p := range d.State.Pending {
 			if p.Command.ID == c.ID {
-				if err := b.e.store.PutPending(ctx, dynamo.PendingRef{Deadline: p.Deadline, ConnectUserID: agentID, CommandID: c.ID}); err != nil {
-					return err
-				}
+				out = append(out, dynamo.PendingRef{Deadline: p.Deadline, ConnectUserID: agentID, CommandID: c.ID})
 			}
 		}
 	}
-	return nil
+	return out
 }
 
 // replayOf reports whether ev is the last event the state applied from its system.

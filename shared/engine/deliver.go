@@ -111,9 +111,14 @@ func (b *Batch) Flush(ctx context.Context) (FlushReport, error) {
 		cmd presence.Command
 	}
 	var sends []send
+	b.mu.Lock()
+	journal := b.loose
+	b.loose = dynamo.AgentJournal{}
+	b.mu.Unlock()
 	for _, a := range agents {
 		a.mu.Lock()
 		if a.loaded {
+			journal = journal.Add(a.rec.Journal)
 			for _, en := range a.rec.Outbox {
 				c := en.Command
 				_, gone := a.dropped[c.ID]
@@ -130,6 +135,15 @@ func (b *Batch) Flush(ctx context.Context) (FlushReport, error) {
 		a.mu.Unlock()
 	}
 
+	// The journals' items do not wait for the publish: both go out at once.
+	var journalErr error
+	journalDone := make(chan struct{})
+	go func() {
+		defer close(journalDone)
+		if !journal.Empty() {
+			journalErr = b.e.store.WriteJournal(ctx, journal, cfg.retention(), b.e.opts.IdempotencyTTL)
+		}
+	}()
 	results := make([]error, len(sends))
 	for start := 0; start < len(sends); start += b.e.opts.PublishBatch {
 		end := min(start+b.e.opts.PublishBatch, len(sends))
@@ -147,6 +161,16 @@ func (b *Batch) Flush(ctx context.Context) (FlushReport, error) {
 				results[start+i] = callErr
 			}
 		}
+	}
+
+	<-journalDone
+	written := journal
+	if journalErr != nil {
+		// The journals stay in the agent items; the agents stay listed for the sweep, which
+		// loads them and writes the journals again.
+		b.e.log.ErrorContext(ctx, "engine: could not write the agents' journals; they stay in the agent items", "err", journalErr)
+		rep.Errors = append(rep.Errors, journalErr)
+		written = dynamo.AgentJournal{}
 	}
 
 	// Per agent, in outbox order: find the newest delivered command, then classify the failures.
@@ -185,7 +209,7 @@ func (b *Batch) Flush(ctx context.Context) (FlushReport, error) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if err := b.settle(ctx, cfg, a); err != nil {
+			if err := b.settle(ctx, cfg, a, written); err != nil {
 				b.e.log.ErrorContext(ctx, "engine: could not store delivery results; the outbox will send them again", "agent", a.id, "err", err)
 				mu.Lock()
 				rep.Errors = append(rep.Errors, err)
@@ -203,9 +227,9 @@ func superseded(lastOK map[*agentRun]int, a *agentRun, i int) bool {
 	return ok && last > i
 }
 
-// settle stores what the batch did to the agent's outbox, reloading on conflict, and keeps the
-// sweep's outbox index in step.
-func (b *Batch) settle(ctx context.Context, cfg *Compiled, a *agentRun) error {
+// settle stores what the batch did to the agent's outbox, and clears from its journal what
+// Flush wrote (written), reloading on conflict; and it keeps the sweep's outbox index in step.
+func (b *Batch) settle(ctx context.Context, cfg *Compiled, a *agentRun, written dynamo.AgentJournal) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.loaded {
@@ -213,10 +237,13 @@ func (b *Batch) settle(ctx context.Context, cfg *Compiled, a *agentRun) error {
 	}
 	e := b.e
 	subject := agentSubject(a.id)
-	if len(a.delivered)+len(a.failures)+len(a.dropped) > 0 {
+	// clearable: the stored journal lists something Flush wrote, which the write drops.
+	clearable := func() bool { return a.rec.Journal.Without(written).Len() < a.rec.Journal.Len() }
+	if len(a.delivered)+len(a.failures)+len(a.dropped) > 0 || clearable() {
 		now := e.now()
 		for attempt := 0; ; attempt++ {
 			rec := a.rec
+			rec.Journal = rec.Journal.Without(written)
 			st := rec.State
 			var entries []audit.Entry
 			var out []dynamo.OutboxEntry
@@ -240,11 +267,11 @@ func (b *Batch) settle(ctx context.Context, cfg *Compiled, a *agentRun) error {
 			if err := e.appendAudits(ctx, cfg, entries...); err != nil {
 				return err
 			}
-			if len(out) == len(rec.Outbox) && len(entries) == 0 && len(a.failures) == 0 {
-				break // nothing of ours is in the stored outbox any more
+			if len(out) == len(rec.Outbox) && len(entries) == 0 && len(a.failures) == 0 && !clearable() {
+				break // nothing of ours is in the stored outbox or journal any more
 			}
 			rec.State, rec.Outbox = st, out
-			v, err := e.store.PutAgent(ctx, rec)
+			v, err := b.putAgent(ctx, rec)
 			if apperr.Is(err, apperr.Conflict) && attempt < e.opts.ConflictRetries {
 				if err := b.reload(ctx, a); err != nil {
 					return err
@@ -263,8 +290,12 @@ func (b *Batch) settle(ctx context.Context, cfg *Compiled, a *agentRun) error {
 		clear(a.dropped)
 	}
 	switch {
-	case len(a.rec.Outbox) > 0:
-		if err := e.store.MarkOutbox(ctx, a.id, a.rec.Outbox[0].Command.IssuedAt); err != nil {
+	case len(a.rec.Outbox) > 0 || !a.rec.Journal.Empty():
+		since := e.now()
+		if len(a.rec.Outbox) > 0 {
+			since = a.rec.Outbox[0].Command.IssuedAt
+		}
+		if err := e.store.MarkOutbox(ctx, a.id, since); err != nil {
 			return err
 		}
 		a.indexed = true

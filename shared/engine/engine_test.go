@@ -3,8 +3,10 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,23 +72,51 @@ func TestConnectEventPublishesSalesforceCommandAtFlush(t *testing.T) {
 func TestReplayedEventHasNoSecondEffect(t *testing.T) {
 	tests := []struct {
 		name string
-		// loseMarker simulates a crash between the state write and the processed marker.
-		loseMarker bool
+		// loseJournal makes the first run's journal write fail: the decision is stored, its
+		// audit, pending-index entry and processed marker are not.
+		loseJournal bool
+		// crash ends the first run after the decision is stored, before Flush: nothing is
+		// published, and the journal is left in the agent item.
+		crash bool
 	}{
-		{name: "marker written"},
-		{name: "marker lost", loseMarker: true},
+		{name: "journal written"},
+		{name: "journal write lost", loseJournal: true},
+		{name: "crash before Flush", crash: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			var journalCalls int
 			h := enginetest.New(t, enginetest.Options{Wrap: func(s engine.Store) engine.Store {
 				w := &enginetest.Store{Store: s}
-				if tc.loseMarker {
-					w.ClaimFunc = func(context.Context, string, time.Duration) (bool, error) { return false, unavailable("down") }
+				w.WriteJournalFunc = func(ctx context.Context, j dynamo.AgentJournal, r, ttl time.Duration) error {
+					journalCalls++
+					if tc.loseJournal && journalCalls == 1 {
+						return unavailable("down")
+					}
+					return s.WriteJournal(ctx, j, r, ttl)
 				}
 				return w
 			}})
-			in := connectIn(enginetest.JDoe, connectEv("ev-1", at(16, 2, 17), "Lunch"))
+			u := enginetest.JDoe
+			in := connectIn(u, connectEv("ev-1", at(16, 2, 17), "Lunch"))
+			cmd := presence.CommandID("ev-1", rules.Salesforce)
+			if tc.crash {
+				res, err := h.Engine.NewBatch().ProcessConnect(ctx, in) // and no Flush
+				if err != nil || res.Outcome != presence.OutcomeApplied {
+					t.Fatalf("first run: %s, %v", res.Outcome, err)
+				}
+				rec := agent(t, h, u.ConnectID)
+				if !rec.Journal.HasKey("presence/ev-1") || len(rec.Journal.Audits) != 1 || len(rec.Journal.Pending) != 1 {
+					t.Fatalf("journal after the crash = %+v, want the key, the audit and the pending entry", rec.Journal)
+				}
+				if ok, _ := h.Table.Seen(ctx, "presence/ev-1"); ok {
+					t.Fatal("marker written before Flush")
+				}
+			}
 			for i := range 3 {
+				if tc.crash && i == 0 {
+					continue
+				}
 				res, _ := processOne(t, h, in)
 				want := presence.OutcomeApplied
 				if i > 0 {
@@ -96,19 +126,80 @@ func TestReplayedEventHasNoSecondEffect(t *testing.T) {
 					t.Errorf("run %d: outcome %s, want %s", i+1, res.Outcome, want)
 				}
 			}
-			if got := commandIDs(h.Publisher.Published()); len(got) != 1 || h.Publisher.Calls() != 1 {
+			if got := commandIDs(h.Publisher.Published()); !slices.Equal(got, []string{cmd}) || h.Publisher.Calls() != 1 {
 				t.Errorf("published %v in %d calls, want one command in one call", got, h.Publisher.Calls())
 			}
-			if e := auditByID(t, h, subjectOf(enginetest.JDoe), "ev-1"); e.Outcome != "applied" {
+			if e := auditByID(t, h, subjectOf(u), "ev-1"); e.Outcome != "applied" {
 				t.Errorf("decision audit overwritten: %s", e.Outcome)
 			}
-			if e := auditByID(t, h, subjectOf(enginetest.JDoe), "ev-1/duplicate"); e.Outcome != "duplicate" {
+			if e := auditByID(t, h, subjectOf(u), "ev-1/duplicate"); e.Outcome != "duplicate" {
 				t.Errorf("duplicate audit = %s", e.Outcome)
 			}
-			if n := len(audits(t, h, subjectOf(enginetest.JDoe))); n != 2 {
+			if n := len(audits(t, h, subjectOf(u))); n != 2 {
 				t.Errorf("%d audit entries, want 2 (decision and one duplicate entry for both replays)", n)
 			}
+			if ok, _ := h.Table.Seen(ctx, "presence/ev-1"); !ok {
+				t.Error("event not marked processed")
+			}
+			due, err := h.Table.DuePending(ctx, h.Clock.Now().Add(time.Hour), 10)
+			if err != nil || len(due) != 1 || due[0].CommandID != cmd {
+				t.Errorf("pending index = %+v, %v; want the command's entry", due, err)
+			}
+			if rec := agent(t, h, u.ConnectID); !rec.Journal.Empty() || len(rec.Outbox) != 0 {
+				t.Errorf("agent item keeps journal %+v and outbox %+v, want both empty", rec.Journal, rec.Outbox)
+			}
+			if ids, _ := h.Table.OutboxAgents(ctx, 10); len(ids) != 0 {
+				t.Errorf("agents still listed for the sweep: %v", ids)
+			}
 		})
+	}
+}
+
+// TestLostJournalIsWrittenByTheSweep: a journal that could not be written leaves the agent
+// listed for the outbox sweep, which loads the agent and writes it, although no event of the
+// agent comes again.
+func TestLostJournalIsWrittenByTheSweep(t *testing.T) {
+	down := true
+	h := enginetest.New(t, enginetest.Options{Wrap: func(s engine.Store) engine.Store {
+		return &enginetest.Store{Store: s, WriteJournalFunc: func(ctx context.Context, j dynamo.AgentJournal, r, ttl time.Duration) error {
+			if down {
+				return unavailable("throttled")
+			}
+			return s.WriteJournal(ctx, j, r, ttl)
+		}}
+	}})
+	u := enginetest.JDoe
+	_, rep := processOne(t, h, connectIn(u, connectEv("ev-1", at(16, 2, 17), "Lunch")))
+	if len(rep.Errors) != 1 || rep.Published != 1 {
+		t.Fatalf("flush report %+v: want the command published and the journal error reported", rep)
+	}
+	if rec := agent(t, h, u.ConnectID); rec.Journal.Empty() || len(rec.Outbox) != 0 {
+		t.Fatalf("agent item journal %+v, outbox %+v: want the journal kept and the outbox settled", rec.Journal, rec.Outbox)
+	}
+	if ids, _ := h.Table.OutboxAgents(ctx, 10); !slices.Equal(ids, []string{u.ConnectID}) {
+		t.Fatalf("listed for the sweep: %v, want %s", ids, u.ConnectID)
+	}
+	down = false
+	if _, err := h.Engine.SweepOutbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := auditByID(t, h, subjectOf(u), "ev-1"); e.Outcome != "applied" {
+		t.Errorf("decision audit = %s, want applied", e.Outcome)
+	}
+	if ok, _ := h.Table.Seen(ctx, "presence/ev-1"); !ok {
+		t.Error("event not marked processed")
+	}
+	if due, _ := h.Table.DuePending(ctx, h.Clock.Now().Add(time.Hour), 10); len(due) != 1 {
+		t.Errorf("pending index %+v, want the command's entry", due)
+	}
+	if rec := agent(t, h, u.ConnectID); !rec.Journal.Empty() {
+		t.Errorf("journal %+v left after the sweep", rec.Journal)
+	}
+	if ids, _ := h.Table.OutboxAgents(ctx, 10); len(ids) != 0 {
+		t.Errorf("still listed for the sweep: %v", ids)
+	}
+	if h.Publisher.Calls() != 1 {
+		t.Errorf("%d publish calls, want 1: the sweep has nothing to resend", h.Publisher.Calls())
 	}
 }
 
@@ -732,3 +823,119 @@ func TestRetryableCodes(t *testing.T) {
 }
 
 var _ = audit.KindAgent
+
+// countingStore counts the per-event reads PrefetchAgents saves.
+type countingStore struct {
+	engine.Store
+	gets, seens atomic.Int32
+}
+
+func (c *countingStore) GetAgent(ctx context.Context, id string) (dynamo.AgentRecord, error) {
+	c.gets.Add(1)
+	return c.Store.GetAgent(ctx, id)
+}
+
+func (c *countingStore) Seen(ctx context.Context, key string) (bool, error) {
+	c.seens.Add(1)
+	return c.Store.Seen(ctx, key)
+}
+
+func TestPrefetchAgents(t *testing.T) {
+	var cs *countingStore
+	h := enginetest.New(t, enginetest.Options{Wrap: func(s engine.Store) engine.Store { cs = &countingStore{Store: s}; return cs }})
+	jd, ms := enginetest.JDoe, enginetest.MSmith
+	processOne(t, h, connectIn(jd, connectEv("ev-1", at(16, 0, 0), "Lunch")))
+	h.Clock.Advance(time.Second)
+
+	t.Run("the events' own reads are not made", func(t *testing.T) {
+		b := h.Engine.NewBatch()
+		b.PrefetchAgents(ctx, []string{jd.ConnectID, ms.ConnectID}, []string{"ev-2", "ev-m1"})
+		cs.gets.Store(0)
+		cs.seens.Store(0)
+		for _, in := range []engine.ConnectEvent{
+			connectIn(jd, connectEv("ev-2", at(16, 1, 0), "Available")),
+			connectIn(ms, connectEv("ev-m1", at(16, 1, 0), "Lunch")),
+		} {
+			if res, err := b.ProcessConnect(ctx, in); err != nil || res.Outcome != presence.OutcomeApplied {
+				t.Errorf("%s: %s, %v; want applied", in.Event.ID, res.Outcome, err)
+			}
+		}
+		if _, err := b.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if g, s := cs.gets.Load(), cs.seens.Load(); g != 0 || s != 0 {
+			t.Errorf("%d GetAgent and %d Seen calls after the prefetch, want none", g, s)
+		}
+		if rec := agent(t, h, jd.ConnectID); rec.State.Connect.EventID != "ev-2" || rec.Version != 4 {
+			t.Errorf("jdoe stored %s at version %d, want ev-2 at 4 (2 writes per batch)", rec.State.Connect.EventID, rec.Version)
+		}
+	})
+	t.Run("a replay is recognised from the prefetched marker", func(t *testing.T) {
+		b := h.Engine.NewBatch()
+		b.PrefetchAgents(ctx, []string{jd.ConnectID}, []string{"ev-2"})
+		res, err := b.ProcessConnect(ctx, connectIn(jd, connectEv("ev-2", at(16, 1, 0), "Available")))
+		if err != nil || res.Outcome != presence.OutcomeDuplicate {
+			t.Errorf("replay: %s, %v; want duplicate", res.Outcome, err)
+		}
+		if _, err := b.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("an item written after the prefetch is reloaded and decided on", func(t *testing.T) {
+		published := len(h.Publisher.Published())
+		b := h.Engine.NewBatch()
+		b.PrefetchAgents(ctx, []string{jd.ConnectID}, []string{"ev-4"})
+		processOne(t, h, connectIn(jd, connectEv("ev-3", at(16, 2, 0), "Lunch"))) // another invocation
+		res, err := b.ProcessConnect(ctx, connectIn(jd, connectEv("ev-4", at(16, 3, 0), "Available")))
+		if err != nil || res.Outcome != presence.OutcomeApplied {
+			t.Fatalf("ev-4: %s, %v; want applied", res.Outcome, err)
+		}
+		if _, err := b.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rec := agent(t, h, jd.ConnectID)
+		if rec.State.Connect.EventID != "ev-4" || len(rec.Outbox) != 0 || !rec.Journal.Empty() {
+			t.Errorf("stored %s, outbox %d, journal %+v; want ev-4 with both empty", rec.State.Connect.EventID, len(rec.Outbox), rec.Journal)
+		}
+		want := []string{presence.CommandID("ev-3", rules.Salesforce), presence.CommandID("ev-4", rules.Salesforce)}
+		if got := commandIDs(h.Publisher.Published()[published:]); !slices.Equal(got, want) {
+			t.Errorf("published %v, want %v", got, want)
+		}
+	})
+}
+
+// TestJournalStaysBounded: many events of one agent in one batch do not grow the agent
+// item's journal without bound; past a few decisions it is written at once.
+func TestJournalStaysBounded(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{})
+	u := enginetest.JDoe
+	b := h.Engine.NewBatch()
+	const n = 20
+	most := 0
+	for i := range n {
+		status := []string{"Lunch", "Available"}[i%2]
+		id := fmt.Sprintf("ev-%02d", i)
+		// A write that landed but whose response was lost (the SDK retries it, and the retry's
+		// condition fails) reloads, finds the event stored and reports a duplicate: the
+		// effect is the same, which the audits below check.
+		if res, err := b.ProcessConnect(ctx, connectIn(u, connectEv(id, at(16, 0, i), status))); err != nil ||
+			(res.Outcome != presence.OutcomeApplied && res.Outcome != presence.OutcomeDuplicate) {
+			t.Fatalf("%s: %s, %v", id, res.Outcome, err)
+		}
+		most = max(most, agent(t, h, u.ConnectID).Journal.Len())
+	}
+	if most > 27 {
+		t.Errorf("the journal reached %d entries, want at most 27 (24 and one decision)", most)
+	}
+	if _, err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if e := auditByID(t, h, subjectOf(u), fmt.Sprintf("ev-%02d", i)); e.Outcome != "applied" {
+			t.Errorf("ev-%02d audited %s", i, e.Outcome)
+		}
+	}
+	if rec := agent(t, h, u.ConnectID); !rec.Journal.Empty() {
+		t.Errorf("journal left after Flush: %d entries", rec.Journal.Len())
+	}
+}

@@ -47,6 +47,20 @@ type AuditLog interface {
 	AppendAudit(ctx context.Context, e audit.Entry, retention time.Duration) error
 }
 
+// JournalWriter writes what agent items' journals list (audits, pending-index entries,
+// idempotency markers), in batches and unconditionally.
+type JournalWriter interface {
+	WriteJournal(ctx context.Context, j dynamo.AgentJournal, retention, markerTTL time.Duration) error
+}
+
+// BatchReader reads many agents and markers in one call each, for a batch's prefetch.
+type BatchReader interface {
+	// GetAgents returns the live agent items of the ids, keyed by id; absent ones are left out.
+	GetAgents(ctx context.Context, connectUserIDs []string) (map[string]dynamo.AgentRecord, error)
+	// SeenKeys reports, for every key, whether it is claimed.
+	SeenKeys(ctx context.Context, keys []string) (map[string]bool, error)
+}
+
 // Store is everything the engine persists, in one table.
 type Store interface {
 	AgentStore
@@ -54,6 +68,8 @@ type Store interface {
 	IndexStore
 	Markers
 	AuditLog
+	JournalWriter
+	BatchReader
 }
 
 // ConfigStore reads the config document.

@@ -100,7 +100,7 @@ func (b *Batch) expire(ctx context.Context, cfg *Compiled, a *agentRun, now time
 		rec := a.rec
 		rec.State = st
 		rec.Outbox = slices.DeleteFunc(slices.Clone(rec.Outbox), func(en dynamo.OutboxEntry) bool { return !wanted(st, en.Command, now) })
-		v, err := e.store.PutAgent(ctx, rec)
+		v, err := b.putAgent(ctx, rec)
 		if apperr.Is(err, apperr.Conflict) && attempt < e.opts.ConflictRetries {
 			if err := b.reload(ctx, a); err != nil {
 				return 0, err

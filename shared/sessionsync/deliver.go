@@ -2,14 +2,19 @@ package sessionsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/audit"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/engine"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/presence"
 	"github.com/omnibridge/omnibridge/shared/rules"
 	"github.com/omnibridge/omnibridge/shared/session"
@@ -31,24 +36,65 @@ type Delivered struct {
 }
 
 // delivery sends the actions stored in users' Retry lists, up to MaxToggleBatch users at a time,
-// so that each invocable action call carries as many inputs as it can.
+// so that each invocable action call carries as many inputs as it can. It also holds the audit
+// entries of the run until they can be written in batches (see flushAudits).
 type delivery struct {
 	s       *Service
 	cfg     *engine.Compiled
-	pending []dynamo.SessionRecord
-	done    Delivered
+	pending []queued
+
+	mu     sync.Mutex // guards done and audits: the state writes run concurrently
+	done   Delivered
+	audits []audit.Entry
+}
+
+// queued is one user's actions waiting for delivery. A stored record's Retry is already in the
+// table (a webhook decision, or a retry of an earlier run). An unstored one is a poll decision
+// not written yet: its state is written once, after the delivery, with only the actions that
+// failed in Retry (see Service.decidePoll), conditional on the version and under the bound it
+// was decided with.
+type queued struct {
+	rec    dynamo.SessionRecord
+	stored bool
+	bound  eventtime.Bound
 }
 
 func newDelivery(s *Service, cfg *engine.Compiled) *delivery { return &delivery{s: s, cfg: cfg} }
 
-// add queues rec's Retry actions, flushing when a call's worth is queued.
+// add queues rec's stored Retry actions, flushing when a call's worth is queued.
 func (d *delivery) add(ctx context.Context, rec dynamo.SessionRecord) error {
-	d.pending = append(d.pending, rec)
+	return d.queue(ctx, queued{rec: rec, stored: true})
+}
+
+func (d *delivery) queue(ctx context.Context, q queued) error {
+	d.pending = append(d.pending, q)
 	if len(d.pending) < MaxToggleBatch {
 		return nil
 	}
 	_, err := d.flush(ctx)
 	return err
+}
+
+// audit holds an entry for the next flushAudits.
+func (d *delivery) audit(e audit.Entry) {
+	d.mu.Lock()
+	d.audits = append(d.audits, e)
+	d.mu.Unlock()
+}
+
+// flushAudits writes the held entries, 25 a call. Audits are best effort here as everywhere in
+// this package: a failure is logged and does not stop the run.
+func (d *delivery) flushAudits(ctx context.Context) {
+	d.mu.Lock()
+	entries := d.audits
+	d.audits = nil
+	d.mu.Unlock()
+	if len(entries) == 0 {
+		return
+	}
+	if err := d.s.d.Store.AppendAudits(ctx, entries, d.cfg.Retention()); err != nil {
+		d.s.opts.Logger.WarnContext(ctx, "session audit not written", "entries", len(entries), "err", err)
+	}
 }
 
 // key identifies an action within a user's Retry list.
@@ -60,10 +106,14 @@ type key struct {
 
 func keyOf(a session.Action) key { return key{a.Target, a.Online, a.CausedBy} }
 
-// flush delivers every queued action, then stores each user's Retry without the delivered ones.
+// flush writes the held audits (the decisions' entries go before anything is sent or stored),
+// delivers every queued action, then writes each user's state, up to WriteConcurrency users at
+// once: Retry without the delivered actions, and for an unstored decision the whole state. A
+// failed write does not stop the others; the errors are returned together.
 func (d *delivery) flush(ctx context.Context) (Delivered, error) {
+	d.flushAudits(ctx)
 	if len(d.pending) == 0 {
-		return d.done, nil
+		return d.snapshot(), nil
 	}
 	pending := d.pending
 	d.pending = nil
@@ -80,7 +130,8 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 	var direct []presence.Command
 	batch := d.s.d.Presence.NewBatch()
 	now := d.s.opts.Now()
-	for _, rec := range pending {
+	for _, q := range pending {
+		rec := q.rec
 		for _, a := range rec.State.Retry {
 			a.UserID = rec.State.UserID
 			switch {
@@ -102,9 +153,9 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 					fail(a, err)
 				case err == nil:
 					delivered[a.UserID] = append(delivered[a.UserID], a)
-					d.done.Requested++
+					d.count(func(c *Delivered) { c.Requested++ })
 				default:
-					d.done.Requested++ // refused for good; the engine audited why
+					d.count(func(c *Delivered) { c.Requested++ }) // refused for good; the engine audited why
 				}
 			default:
 				// The target was disabled since: the action is dropped with the next write.
@@ -112,7 +163,7 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 		}
 	}
 	if len(toggles) > 0 {
-		d.done.ToggleCalls++
+		d.count(func(c *Delivered) { c.ToggleCalls++ })
 		errs, err := d.s.d.Org.Toggle(ctx, targets.Distribution, toggles)
 		for i, a := range toggles {
 			e := err
@@ -123,7 +174,7 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 				fail(a, e)
 			} else {
 				delivered[a.UserID] = append(delivered[a.UserID], a)
-				d.done.Toggled++
+				d.count(func(c *Delivered) { c.Toggled++ })
 			}
 		}
 	}
@@ -137,11 +188,11 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 			switch {
 			case e == nil:
 				delivered[a.UserID] = append(delivered[a.UserID], a)
-				d.done.Requested++
+				d.count(func(c *Delivered) { c.Requested++ })
 			case engine.Retryable(e):
 				fail(a, e)
 			default:
-				d.s.audit(ctx, d.cfg, audit.Entry{Subject: subject(a.UserID), Time: now, ID: direct[i].ID + "/refused", EventID: a.CausedBy,
+				d.audit(audit.Entry{Subject: subject(a.UserID), Time: now, ID: direct[i].ID + "/refused", EventID: a.CausedBy,
 					Outcome: "delivery-refused", Message: fmt.Sprintf("Omni-Channel %s for user %s refused: %s; not retried", a.Status, a.UserID, apperr.MessageOf(e))})
 			}
 		}
@@ -151,23 +202,54 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 		// requests were taken.
 		d.s.opts.Logger.WarnContext(ctx, "session: presence engine flush", "err", err)
 	}
-	for _, rec := range pending {
-		if err := d.settle(ctx, rec, failed[rec.State.UserID], delivered[rec.State.UserID]); err != nil {
-			return d.done, err
-		}
+	// One goroutine per user at a time, so a user's writes stay in order; the users' are
+	// independent (their own items, conditional on their own versions).
+	var g errgroup.Group
+	g.SetLimit(d.s.opts.WriteConcurrency)
+	errs := make([]error, len(pending))
+	for i, q := range pending {
+		id := q.rec.State.UserID
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				// Not written: a stored Retry is delivered again by the next run, and an
+				// unstored decision is taken again by the next poll.
+				errs[i] = fmt.Errorf("store delivery results of user %s: %w", id, ctx.Err())
+				return nil
+			}
+			errs[i] = d.settle(ctx, q, failed[id], delivered[id])
+			return nil
+		})
 	}
-	return d.done, nil
+	_ = g.Wait()
+	d.flushAudits(ctx)
+	return d.snapshot(), errors.Join(errs...)
 }
 
-// settle stores rec's Retry as the actions that failed (attempts counted), reloading on a
-// concurrent write and removing only what was delivered.
+// count updates the counters under the lock.
+func (d *delivery) count(f func(*Delivered)) {
+	d.mu.Lock()
+	f(&d.done)
+	d.mu.Unlock()
+}
+
+func (d *delivery) snapshot() Delivered {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.done
+}
+
+// settle stores q's Retry as the actions that failed (attempts counted), reloading on a
+// concurrent write and removing only what was delivered. An unstored decision is written even
+// when its Retry did not change, since its state is not in the table yet.
 //
 // A concurrent write means a newer decision was stored after rec was read, and it may have been
 // delivered before the actions just delivered from rec, which then overwrote it at the target
 // (a poll's switch-on landing after the logout's switch-off). The targets take no ordering key,
 // so the newer state's availability is queued again where that may have happened (see
-// corrections); the next run sends it.
-func (d *delivery) settle(ctx context.Context, rec dynamo.SessionRecord, failed map[key]error, delivered []session.Action) error {
+// corrections); the next run sends it. An unstored poll decision that meets such a write is not
+// decided again in this run: the next poll observes the user afresh.
+func (d *delivery) settle(ctx context.Context, q queued, failed map[key]error, delivered []session.Action) error {
+	rec := q.rec
 	sent := map[key]bool{}
 	for _, a := range rec.State.Retry {
 		if _, bad := failed[keyOf(a)]; !bad {
@@ -175,11 +257,15 @@ func (d *delivery) settle(ctx context.Context, rec dynamo.SessionRecord, failed 
 		}
 	}
 	for k, err := range failed {
-		d.done.Failed++
+		d.count(func(n *Delivered) { n.Failed++ })
 		msg := fmt.Sprintf("%s %s for user %s failed: %s; kept for the next run", k.target, onOff(k.online), rec.State.UserID, apperr.MessageOf(err))
-		d.s.audit(ctx, d.cfg, audit.Entry{Subject: subject(rec.State.UserID), Time: d.s.opts.Now(),
+		d.audit(audit.Entry{Subject: subject(rec.State.UserID), Time: d.s.opts.Now(),
 			ID: fmt.Sprintf("%s/%s/%s/failed", k.causedBy, k.target, onOff(k.online)), EventID: k.causedBy,
 			Outcome: "delivery-failed", Message: msg, Details: map[string]any{"target": k.target, "online": k.online}})
+	}
+	bound := q.bound
+	if q.stored {
+		bound = d.cfg.Bound(d.s.opts.Now())
 	}
 	var fixes []session.Action
 	for attempt := 0; ; attempt++ {
@@ -198,22 +284,23 @@ func (d *delivery) settle(ctx context.Context, rec dynamo.SessionRecord, failed 
 			fixes = d.corrections(rec.State, delivered, st.Retry)
 			st.Retry = append(st.Retry, fixes...)
 		}
-		if slices.Equal(st.Retry, rec.State.Retry) {
+		if (q.stored || attempt > 0) && slices.Equal(st.Retry, rec.State.Retry) {
 			return nil
 		}
-		_, err := d.s.d.Store.PutSession(ctx, st, rec.Version, d.cfg.Bound(d.s.opts.Now()))
+		_, err := d.s.d.Store.PutSession(ctx, st, rec.Version, bound)
 		if apperr.Is(err, apperr.Conflict) && attempt < d.s.opts.ConflictRetries {
 			if rec, err = d.s.reload(ctx, rec.State.UserID); err != nil {
 				return err
 			}
+			bound = d.cfg.Bound(d.s.opts.Now())
 			continue
 		}
 		if err == nil {
 			for _, c := range fixes {
-				d.done.Corrected++
+				d.count(func(n *Delivered) { n.Corrected++ })
 				msg := fmt.Sprintf("%s %s for user %s was delivered after a newer decision (%s) was stored; %s queued again for the next run",
 					c.Target, onOff(!c.Online), c.UserID, rec.State.LastEventID, onOff(c.Online))
-				d.s.audit(ctx, d.cfg, audit.Entry{Subject: subject(c.UserID), Time: d.s.opts.Now(), ID: c.CausedBy + "/requeued",
+				d.audit(audit.Entry{Subject: subject(c.UserID), Time: d.s.opts.Now(), ID: c.CausedBy + "/requeued",
 					EventID: rec.State.LastEventID, Outcome: OutcomeRequeued, Message: msg,
 					Details: map[string]any{"target": c.Target, "online": c.Online}})
 			}

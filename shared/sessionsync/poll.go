@@ -153,7 +153,7 @@ func pollEvent(userID string, kind session.Kind, now, expires time.Time, p *sess
 // the one the decision left, never the one read before it (a decision may drop retries, such as
 // a pending switch-on of a user who switched themselves off).
 func (s *Service) observe(ctx context.Context, cfg *engine.Compiled, d *delivery, rec dynamo.SessionRecord, ev session.Event, rep *Report) error {
-	res, err := s.apply(ctx, cfg, d, rec, ev)
+	res, err := s.decidePoll(ctx, cfg, d, rec, ev)
 	if err != nil {
 		return err
 	}

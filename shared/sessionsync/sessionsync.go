@@ -3,10 +3,12 @@
 // delivers the resulting availability actions to their targets (the distribution package's
 // invocable action, Omni-Channel and Amazon Connect through the presence engine).
 //
-// Nothing is lost: a decision's actions are stored with the user's state (State.Retry) in the
-// same conditional write that records the transition, before any is sent; an action leaves
-// Retry only once its target accepted it, so a failed input, a failed call or a crash between
-// the two is retried by the next run.
+// Nothing is lost: a webhook decision's actions are stored with the user's state (State.Retry)
+// in the same conditional write that records the transition, before any is sent; an action
+// leaves Retry only once its target accepted it, so a failed input, a failed call or a crash
+// between the two is retried by the next run. A poll decision is sent first and stored once,
+// with only its failed actions in Retry: the poll takes it again from Salesforce's sessions
+// on its next run if the write never happened (see Service.decidePoll).
 package sessionsync
 
 import (
@@ -37,6 +39,8 @@ type Store interface {
 	PutSession(ctx context.Context, st session.State, expectedVersion int64, b eventtime.Bound) (int64, error)
 	Sessions(ctx context.Context) iter.Seq2[dynamo.SessionRecord, error]
 	AppendAudit(ctx context.Context, e audit.Entry, retention time.Duration) error
+	// AppendAudits writes many entries as AppendAudit would, in batches.
+	AppendAudits(ctx context.Context, entries []audit.Entry, retention time.Duration) error
 }
 
 var _ Store = (*dynamo.Store)(nil)
@@ -113,7 +117,15 @@ type Options struct {
 	PresenceLookback time.Duration
 	// ConflictRetries bounds reload-and-decide rounds after a concurrent write (default 5).
 	ConflictRetries int
+	// WriteConcurrency bounds the users whose states a delivery writes at once
+	// (DefaultWriteConcurrency when zero).
+	WriteConcurrency int
 }
+
+// DefaultWriteConcurrency is how many users' states a delivery writes at once: each write is
+// one conditional PutItem on its own item, so they are independent, and at a few milliseconds a
+// write from Lambda, 32 at once keep a first poll of 50,000 users to seconds (BENCHMARKS.md §8.4).
+const DefaultWriteConcurrency = 32
 
 // DefaultPresenceLookback covers two runs of the default 5-minute schedule and a margin.
 const DefaultPresenceLookback = 15 * time.Minute
@@ -140,6 +152,9 @@ func New(d Deps, o Options) (*Service, error) {
 	}
 	if o.ConflictRetries <= 0 {
 		o.ConflictRetries = 5
+	}
+	if o.WriteConcurrency <= 0 {
+		o.WriteConcurrency = DefaultWriteConcurrency
 	}
 	return &Service{d: d, opts: o}, nil
 }
@@ -229,6 +244,34 @@ func (s *Service) apply(ctx context.Context, cfg *engine.Compiled, d *delivery, 
 		}
 		return res, nil
 	}
+}
+
+// decidePoll decides a poll event on rec and queues the decision on d without writing it: d's
+// flush sends its actions and then writes the state once, with only the actions that failed
+// left in Retry, instead of writing the state with every action in Retry and again after the
+// delivery. The decision's audit entry is written before either (by the flush).
+//
+// This is safe for the poll's decisions, and only for them, because the poll derives them
+// again on every run from what Salesforce reports (sessions and presence) and the stored
+// state; a webhook event is seen once, so its actions go to Retry first (apply). A crash
+// before the write leaves the stored state as it was, and the next poll decides the same again
+// and sends the actions again, which switch the user to what the first sending switched them
+// to. The write stays conditional (version and newer-wins, under the
+// bound decided with), so a concurrent webhook decision is never overwritten; see settle.
+func (s *Service) decidePoll(ctx context.Context, cfg *engine.Compiled, d *delivery, rec dynamo.SessionRecord, ev session.Event) (Result, error) {
+	bound := cfg.Bound(s.opts.Now())
+	dec := session.Decide(rec.State, ev, cfg.Session, bound)
+	res := Result{Outcome: dec.Audit.Outcome, Detail: dec.Audit.Explanation, Actions: len(dec.Actions), rec: rec}
+	if dec.Audit.Record {
+		d.audit(decisionEntry(dec))
+	}
+	if !dec.Write {
+		return res, nil
+	}
+	st := dec.State
+	st.Retry = mergeRetry(st.Retry, dec.Actions)
+	res.queued = true
+	return res, d.queue(ctx, queued{rec: dynamo.SessionRecord{State: st, Version: rec.Version}, bound: bound})
 }
 
 func (s *Service) reload(ctx context.Context, userID string) (dynamo.SessionRecord, error) {

@@ -496,6 +496,36 @@ type Store struct {
 	PutPendingFunc func(ctx context.Context, r dynamo.PendingRef) error
 	// AppendAuditFunc replaces AppendAudit.
 	AppendAuditFunc func(ctx context.Context, e audit.Entry, retention time.Duration) error
+	// WriteJournalFunc replaces WriteJournal.
+	WriteJournalFunc func(ctx context.Context, j dynamo.AgentJournal, retention, markerTTL time.Duration) error
+}
+
+// GetAgents reads through GetAgentFunc, one agent at a time, when it is set (so an injected
+// fault reaches the batch prefetch too), or the inner store.
+func (s *Store) GetAgents(ctx context.Context, ids []string) (map[string]dynamo.AgentRecord, error) {
+	if s.GetAgentFunc == nil {
+		return s.Store.GetAgents(ctx, ids)
+	}
+	out := map[string]dynamo.AgentRecord{}
+	for _, id := range ids {
+		rec, err := s.GetAgentFunc(ctx, id)
+		if apperr.Is(err, apperr.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = rec
+	}
+	return out, nil
+}
+
+// WriteJournal calls WriteJournalFunc or the inner store.
+func (s *Store) WriteJournal(ctx context.Context, j dynamo.AgentJournal, retention, markerTTL time.Duration) error {
+	if s.WriteJournalFunc != nil {
+		return s.WriteJournalFunc(ctx, j, retention, markerTTL)
+	}
+	return s.Store.WriteJournal(ctx, j, retention, markerTTL)
 }
 
 // AppendAudit calls AppendAuditFunc or the inner store.
