@@ -93,6 +93,9 @@ func Validate(doc Document) []apperr.Problem {
 	if doc.Session != nil {
 		v.session(*doc.Session, doc.StatusCatalog)
 	}
+	if doc.CallLogging != nil {
+		v.callLogging(*doc.CallLogging)
+	}
 	return v.problems
 }
 
