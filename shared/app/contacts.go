@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/omnibridge/omnibridge/shared/calllogsync"
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/contactdispatch"
 	"github.com/omnibridge/omnibridge/shared/engine"
@@ -46,5 +47,30 @@ func ContactDispatcher(ctx context.Context, d *runtime.Deps) (*contactdispatch.D
 // entry: a new consumer is one more line here, not another function.
 func contactHandlers(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource) ([]contactdispatch.Handler, error) {
 	var hs []contactdispatch.Handler
+	calls, err := callLogging(ctx, d, configs)
+	if err != nil {
+		return nil, err
+	}
+	hs = append(hs, calls)
 	return hs, nil
+}
+
+// callLogging builds the call-logging handler: Connect voice contacts logged to Salesforce.
+func callLogging(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource) (*calllogsync.Handler, error) {
+	sf, err := Salesforce(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	cn, err := Connect(d)
+	if err != nil {
+		return nil, err
+	}
+	settings := func(ctx context.Context) (calllogsync.Settings, error) {
+		c, err := configs.Current(ctx)
+		if err != nil {
+			return calllogsync.Settings{}, err
+		}
+		return calllogsync.Settings{CallLogging: c.CallLogging, Settings: c.Settings}, nil
+	}
+	return calllogsync.New(calllogsync.Deps{Store: d.Store, Salesforce: sf, Connect: cn, Config: settings, Now: d.Now, Logger: d.Logger}), nil
 }

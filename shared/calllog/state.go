@@ -118,6 +118,10 @@ type Sync struct {
 	// Attempt is set while a create request may have reached Salesforce without its answer
 	// reaching the bridge: the next attempt first looks the records up by step key.
 	Attempt bool `json:"attempt,omitempty"`
+	// AttemptBy is the event whose attempt it is, AttemptAt when it started (the bridge's
+	// clock): another event waits for the attempt's lease to run out.
+	AttemptBy string    `json:"attemptBy,omitempty"`
+	AttemptAt time.Time `json:"attemptAt,omitzero"`
 	// Steps are the log records written, by step key suffix, as last written.
 	Steps map[string]StepRecord `json:"steps,omitempty"`
 	// TaskDone is set once the call Task is written; TaskID is its id.

@@ -27,6 +27,9 @@ type Compiled struct {
 	// Session is the session-driven availability section with its defaults filled; disabled
 	// when the document has none.
 	Session config.Session
+	// CallLogging is the call logging section with its defaults filled; disabled when the
+	// document has none.
+	CallLogging config.CallLogging
 	// Warnings are the non-blocking problems Compile found.
 	Warnings []apperr.Problem
 }
@@ -139,7 +142,7 @@ func (c *ConfigSource) Current(ctx context.Context) (*Compiled, error) {
 		}
 		return nil, apperr.New(apperr.Internal, "stored config version %d does not compile: %s", v, strings.Join(msgs, "; "))
 	}
-	c.cur = &Compiled{Version: v, Set: set, Settings: doc.Settings, Session: doc.EffectiveSession(), Warnings: set.Warnings()}
+	c.cur = &Compiled{Version: v, Set: set, Settings: doc.Settings, Session: doc.EffectiveSession(), CallLogging: doc.EffectiveCallLogging(), Warnings: set.Warnings()}
 	c.checkedAt = now
 	return c.cur, nil
 }
