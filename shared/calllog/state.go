@@ -246,3 +246,16 @@ func (s State) ChainParent() string {
 	}
 	return ""
 }
+
+// Root returns the first contact of the call this contact belongs to, whose Case every
+// contact of the call shares: InitialContactID when Connect sent one other than the contact
+// itself, else PreviousContactID (a single transfer), else the contact itself.
+func (s State) Root() string {
+	if i := s.InitialContactID.V; i != "" && i != s.ContactID {
+		return i
+	}
+	if p := s.PreviousContactID.V; p != "" && p != s.ContactID {
+		return p
+	}
+	return s.ContactID
+}

@@ -22,6 +22,7 @@ import (
 	"iter"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omnibridge/omnibridge/shared/agentevent"
@@ -44,6 +45,8 @@ const HandlerName = "call-logging"
 // Store is the state, identity link and audit storage; dynamo.Store implements it.
 type Store interface {
 	GetCallLog(ctx context.Context, contactID string) (dynamo.CallLogRecord, error)
+	GetCallChain(ctx context.Context, root string) (dynamo.CallChain, error)
+	PutCallChain(ctx context.Context, c dynamo.CallChain) (dynamo.CallChain, error)
 	PutCallLog(ctx context.Context, st calllog.State, expectedVersion int64, b eventtime.Bound) (int64, error)
 	GetLink(ctx context.Context, side dynamo.LinkSide, id, field string) (dynamo.Link, error)
 	AppendAudit(ctx context.Context, e audit.Entry, retention time.Duration) error
@@ -96,6 +99,21 @@ const maxConflicts = 8
 // Handler is the call-logging contactdispatch.Handler.
 type Handler struct {
 	d Deps
+
+	mu             sync.Mutex
+	searchOffUntil time.Time
+}
+
+func (h *Handler) searchOff() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.d.Now().Before(h.searchOffUntil)
+}
+
+func (h *Handler) noSearchFor(d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.searchOffUntil = h.d.Now().Add(d)
 }
 
 var _ contactdispatch.Handler = (*Handler)(nil)
@@ -147,6 +165,8 @@ type run struct {
 
 	st      calllog.State
 	version int64
+	// chain is the call's chain item while this run holds its claim to create the Case.
+	chain *dynamo.CallChain
 }
 
 func (r *run) contactID() string { return r.ev.Detail.ContactID }
@@ -233,25 +253,58 @@ func (r *run) agentUser(ctx context.Context) error {
 	return nil
 }
 
-// prepareCase finds what the Case of a contact without one will be: the Case of the contact
-// it was transferred from, or a match of the caller. It reports done when nothing is to be
-// written (a withheld number).
+// prepareCase finds what the Case of a contact without one will be: the Case its call already
+// has (a transfer, or an earlier attempt of this contact), or a match of the caller. The call's
+// chain item is claimed first, so two contacts of one call never create two Cases. It reports
+// done when nothing is to be written (a withheld number).
 func (r *run) prepareCase(ctx context.Context) (bool, error) {
 	s := &r.st.Sync
-	if s.Attempt {
-		found, err := r.recover(ctx)
-		if err != nil || found {
+	self := r.contactID()
+	root := r.st.Root()
+	chain, err := r.h.d.Store.GetCallChain(ctx, root)
+	if err != nil {
+		return false, err
+	}
+	now := r.h.d.Now()
+	if chain.CaseID == "" && chain.Withheld == "" && chain.Owner != "" {
+		if chain.Owner != self && now.Before(time.UnixMilli(chain.OwnerUntil)) {
+			return false, apperr.New(apperr.Unavailable, "contact %s: contact %s of the same call is creating its Case", self, chain.Owner)
+		}
+		// An earlier attempt (this contact's, or one whose lease ran out) may have written
+		// the Case without recording it.
+		found, err := r.recover(ctx, chain.Owner, &chain)
+		if err != nil {
 			return false, err
 		}
-	}
-	if parent := r.st.ChainParent(); parent != "" && s.ChainRoot == "" {
-		joined, err := r.join(ctx, parent)
-		if err != nil || joined {
-			return s.Done != "", err
+		if found {
+			chain.Owner, chain.OwnerUntil = "", 0
+			if chain, err = r.h.d.Store.PutCallChain(ctx, chain); err != nil {
+				return false, err
+			}
 		}
 	}
+	switch {
+	case chain.Withheld != "":
+		s.ChainRoot, s.Done, s.Withheld, s.Described = root, "withheld", chain.Withheld, true
+		r.audit(ctx, "withheld", "nothing logged: the call's number is withheld ("+chain.Withheld+")", map[string]any{"chainRoot": root})
+		return true, r.save(ctx)
+	case chain.CaseID != "":
+		s.ChainRoot, s.CaseID, s.WhoID, s.WhoType, s.Number = root, chain.CaseID, chain.WhoID, chain.WhoType, chain.Number
+		msg := "another contact of the call created its Case " + chain.CaseID + ": this contact joins it"
+		if root != self {
+			msg = "transferred from " + root + ": this contact joins the call's Case " + chain.CaseID
+		}
+		r.audit(ctx, "transfer-joined", msg, map[string]any{"chainRoot": root, "previousContactId": r.st.PreviousContactID.V, "caseId": chain.CaseID})
+		return false, nil
+	}
+	chain.Owner, chain.OwnerUntil = self, now.Add(AttemptLease).UnixMilli()
+	if chain, err = r.h.d.Store.PutCallChain(ctx, chain); err != nil {
+		return false, err
+	}
+	r.chain = &chain
+	s.ChainRoot = root
 	if !s.Described {
-		info, err := r.h.d.Connect.DescribeContact(ctx, r.contactID())
+		info, err := r.h.d.Connect.DescribeContact(ctx, self)
 		switch {
 		case apperr.Is(err, apperr.NotFound):
 		case err != nil:
@@ -268,6 +321,11 @@ func (r *run) prepareCase(ctx context.Context) (bool, error) {
 	}
 	if s.Withheld != "" {
 		s.Done = "withheld"
+		chain.Withheld, chain.Owner, chain.OwnerUntil = s.Withheld, "", 0
+		if _, err := r.h.d.Store.PutCallChain(ctx, chain); err != nil {
+			return false, err
+		}
+		r.chain = nil
 		r.audit(ctx, "withheld", "nothing logged: "+s.Withheld, map[string]any{"customerType": s.CustomerType})
 		return true, r.save(ctx)
 	}
@@ -295,49 +353,17 @@ func (r *run) prepareCase(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-// join makes a transferred contact share the Case of the contact it came from. It reports
-// whether it joined; a parent whose Case is not written yet is a retry.
-func (r *run) join(ctx context.Context, parent string) (bool, error) {
-	prec, err := r.h.d.Store.GetCallLog(ctx, parent)
-	if apperr.Is(err, apperr.NotFound) {
-		r.audit(ctx, "transfer-unknown-parent", "the contact transferred from, "+parent+", is not logged: the call gets its own Case", map[string]any{"previousContactId": parent})
-		r.st.Sync.ChainRoot = r.contactID()
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	p := prec.State.Sync
-	s := &r.st.Sync
-	switch {
-	case p.Done == "withheld":
-		s.ChainRoot, s.Done, s.Withheld, s.Described = parent, "withheld", p.Withheld, true
-		r.audit(ctx, "withheld", "nothing logged: the transferred call's number is withheld ("+p.Withheld+")", map[string]any{"previousContactId": parent})
-		return true, r.save(ctx)
-	case p.CaseID == "":
-		return false, apperr.New(apperr.Unavailable, "contact %s was transferred from %s, whose Case is not written yet", r.contactID(), parent)
-	}
-	s.ChainRoot = p.ChainRoot
-	if s.ChainRoot == "" {
-		s.ChainRoot = parent
-	}
-	s.CaseID, s.WhoID, s.WhoType, s.Number, s.Match = p.CaseID, p.WhoID, p.WhoType, p.Number, p.Match
-	s.Described, s.Customer, s.CustomerType = true, p.Customer, p.CustomerType
-	r.audit(ctx, "transfer-joined", "transferred from "+parent+": the call joins its Case "+p.CaseID, map[string]any{"previousContactId": parent, "caseId": p.CaseID, "chainRoot": s.ChainRoot})
-	return true, nil
-}
-
-// recover looks up, after an attempt whose outcome is unknown, the records it may have
-// written: the Case through the contact's step records, and the call Task by CallObject.
-func (r *run) recover(ctx context.Context) (bool, error) {
-	s := &r.st.Sync
-	id := salesforce.Quote(r.contactID())
+// recover looks up, after an attempt by contact owner whose outcome is unknown, the Case it
+// may have written, through owner's step records, and records it in chain.
+func (r *run) recover(ctx context.Context, owner string, chain *dynamo.CallChain) (bool, error) {
 	type caseRow struct {
-		ID        string `json:"Id"`
-		ContactID string `json:"ContactId"`
+		ID            string `json:"Id"`
+		ContactID     string `json:"ContactId"`
+		SuppliedPhone string `json:"SuppliedPhone"`
 	}
+	soql := "SELECT Id, ContactId, SuppliedPhone FROM Case WHERE Id IN (SELECT Case__c FROM " + calllog.LogObject +
+		" WHERE Connect_Contact_Id__c = " + salesforce.Quote(owner) + ") LIMIT 1"
 	found := false
-	soql := "SELECT Id, ContactId FROM Case WHERE Id IN (SELECT Case__c FROM " + calllog.LogObject + " WHERE Connect_Contact_Id__c = " + id + ") LIMIT 1"
 	for rec, err := range r.h.d.Salesforce.Query(ctx, soql) {
 		if err != nil {
 			return false, err
@@ -346,13 +372,14 @@ func (r *run) recover(ctx context.Context) (bool, error) {
 		if err := decodeRecord(rec, &row); err != nil {
 			return false, err
 		}
-		s.CaseID, found = row.ID, true
+		found = true
+		chain.CaseID, chain.Number = row.ID, row.SuppliedPhone
 		if row.ContactID != "" {
-			s.WhoID, s.WhoType = row.ContactID, "Contact"
+			chain.WhoID, chain.WhoType = row.ContactID, "Contact"
 		}
 	}
 	if found {
-		r.audit(ctx, "recovered", "an earlier attempt had written the Case "+s.CaseID, map[string]any{"caseId": s.CaseID})
+		r.audit(ctx, "recovered", "an earlier attempt of contact "+owner+" had written the Case "+chain.CaseID, map[string]any{"caseId": chain.CaseID})
 	}
 	return found, nil
 }
@@ -473,6 +500,15 @@ func (r *run) write(ctx context.Context, plan calllog.Plan) error {
 	s.Attempt, s.AttemptBy, s.AttemptAt = false, "", time.Time{}
 	if err := r.save(ctx); err != nil {
 		return err
+	}
+	if c := r.chain; c != nil {
+		c.CaseID, c.WhoID, c.WhoType, c.Number, c.Owner, c.OwnerUntil = s.CaseID, s.WhoID, s.WhoType, s.Number, "", 0
+		if _, err := r.h.d.Store.PutCallChain(ctx, *c); err != nil {
+			// The Case is recorded on this contact; a transfer finds it through recover once
+			// the claim's lease runs out.
+			r.h.d.Logger.WarnContext(ctx, "call chain not updated", "contactId", r.contactID(), "error", err.Error())
+		}
+		r.chain = nil
 	}
 	r.auditWrite(ctx, plan, newWho, newCase)
 	return nil

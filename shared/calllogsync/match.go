@@ -12,6 +12,13 @@ import (
 	"github.com/omnibridge/omnibridge/shared/salesforce"
 )
 
+// SearchOffRecheck is how long a handler that found SOSL refused matches by SOQL alone before
+// trying SOSL again, so an org without search costs one refused search per warm container and
+// hour, not one per call.
+const SearchOffRecheck = time.Hour
+
+var errSearchOff error = apperr.New(apperr.Unavailable, "SOSL was refused recently; not tried again yet")
+
 // maxCandidates is how many records with the number are read: enough to see an ambiguity and
 // break the tie, few enough for one small response.
 const maxCandidates = 5
@@ -73,10 +80,17 @@ func (r *run) match(ctx context.Context) (calllog.Match, error) {
 	number := r.st.Sync.Number
 	withLeads := r.cfg.OnNoMatch == config.OnNoMatchCreateLead
 	via := "sosl"
-	recs, err := r.h.d.Salesforce.Search(ctx, SOSL(number, withLeads))
+	var recs []salesforce.Record
+	var err error = errSearchOff
+	if !r.h.searchOff() {
+		recs, err = r.h.d.Salesforce.Search(ctx, SOSL(number, withLeads))
+	}
 	if err != nil {
-		if !salesforce.SearchUnavailable(err) {
+		if err != errSearchOff && !salesforce.SearchUnavailable(err) {
 			return calllog.Match{}, err
+		}
+		if err != errSearchOff {
+			r.h.noSearchFor(SearchOffRecheck)
 		}
 		via = "soql"
 		r.audit(ctx, "search-fallback", "SOSL is not available ("+apperr.MessageOf(err)+"): matching by exact Phone and MobilePhone spellings", nil)

@@ -132,3 +132,100 @@ func (s *Store) PutCallLog(ctx context.Context, st calllog.State, expectedVersio
 	}
 	return expectedVersion + 1, nil
 }
+
+// Call chain items: pk "CALL#<root contact id>", sk "CHAIN". A call's contacts (the first and
+// every transfer) share one Case; the chain item, keyed by the first contact, records it, and
+// while it is being created, which contact creates it (a lease), so two legs whose events
+// arrive in any order never create two Cases.
+const callChainSK = "CHAIN"
+
+// CallChain is the Case shared by the contacts of one call.
+type CallChain struct {
+	// Root is the call's first contact.
+	Root string `dynamodbav:"root"`
+	// CaseID is the call's Case, "" until created; WhoID and WhoType its Contact or Lead.
+	CaseID  string `dynamodbav:"caseId,omitempty"`
+	WhoID   string `dynamodbav:"whoId,omitempty"`
+	WhoType string `dynamodbav:"whoType,omitempty"`
+	// Number is the caller in E.164; Withheld says why there is none.
+	Number   string `dynamodbav:"number,omitempty"`
+	Withheld string `dynamodbav:"withheld,omitempty"`
+	// Owner is the contact creating the Case, until OwnerUntil (Unix milliseconds).
+	Owner      string `dynamodbav:"owner,omitempty"`
+	OwnerUntil int64  `dynamodbav:"ownerUntil,omitempty"`
+	// Version is the stored version; 0 for a chain not stored yet.
+	Version int64 `dynamodbav:"version"`
+}
+
+type callChainItem struct {
+	PK  string `dynamodbav:"pk"`
+	SK  string `dynamodbav:"sk"`
+	TTL int64  `dynamodbav:"ttl"`
+	CallChain
+}
+
+// GetCallChain reads the chain of the call whose first contact is root; a chain not stored
+// yet is returned with Version 0 and no error.
+func (s *Store) GetCallChain(ctx context.Context, root string) (CallChain, error) {
+	if root == "" {
+		return CallChain{}, apperr.New(apperr.Invalid, "root contact id is empty")
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            key(callPrefix+root, callChainSK),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return CallChain{}, mapErr(err, "get call chain")
+	}
+	if len(out.Item) == 0 || expired(out.Item, s.now().Unix()) {
+		return CallChain{Root: root}, nil
+	}
+	var it callChainItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return CallChain{}, apperr.Wrap(apperr.Internal, err, "decode call chain item")
+	}
+	it.CallChain.Root = root
+	return it.CallChain, nil
+}
+
+// PutCallChain writes c as the version after c.Version, on the condition that the stored
+// version is still c.Version (none, or an expired item, for 0); a lost race is
+// apperr.Conflict. It returns c at its new version. The item expires CallLogRetention after
+// the write.
+func (s *Store) PutCallChain(ctx context.Context, c CallChain) (CallChain, error) {
+	if c.Root == "" {
+		return CallChain{}, apperr.New(apperr.Invalid, "root contact id is empty")
+	}
+	now := s.now()
+	expected := c.Version
+	c.Version++
+	item, err := attributevalue.MarshalMap(callChainItem{PK: callPrefix + c.Root, SK: callChainSK, TTL: now.Add(CallLogRetention).Unix(), CallChain: c})
+	if err != nil {
+		return CallChain{}, apperr.Wrap(apperr.Internal, err, "encode call chain item")
+	}
+	cond := expression.Name("version").Equal(expression.Value(expected))
+	if expected == 0 {
+		cond = expression.AttributeNotExists(expression.Name(attrPK)).
+			Or(expression.Name(attrTTL).LessThanEqual(expression.Value(now.Unix())))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return CallChain{}, apperr.Wrap(apperr.Internal, err, "build condition")
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(s.table),
+		Item:                      item,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil {
+		err = mapErr(err, "put call chain")
+		if apperr.Is(err, apperr.Conflict) {
+			return CallChain{}, apperr.Wrap(apperr.Conflict, err, "call chain of %s changed since version %d", c.Root, expected)
+		}
+		return CallChain{}, err
+	}
+	return c, nil
+}
