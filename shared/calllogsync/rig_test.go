@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/omnibridge/omnibridge/shared/calllog"
 	"github.com/omnibridge/omnibridge/shared/calllogsync"
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/connect"
@@ -44,7 +45,7 @@ type rig struct {
 	clock *clock
 }
 
-// clock is the connectsim clock: it starts an hour ago and moves only when told, so every step
+// clock is the connectsim clock: it starts ten days ago (a thousand calls fit before now) and moves only when told, so every step
 // of a simulated call has a known duration.
 type clock struct {
 	mu sync.Mutex
@@ -76,10 +77,14 @@ type rigOptions struct {
 func newRig(tb testing.TB, o rigOptions) *rig {
 	tb.Helper()
 	ctx := context.Background()
-	clk := &clock{t: time.Now().UTC().Add(-time.Hour).Truncate(time.Second)}
+	clk := &clock{t: time.Now().UTC().Add(-10 * 24 * time.Hour).Truncate(time.Second)}
 	r := &rig{tb: tb, ctx: ctx, cfg: o.cfg, clock: clk}
 	r.store = dynamotest.NewStore(tb)
 	r.org = sfsim.New(sfsim.Config{ClientID: "app", ClientSecret: "shh", APILimit: 1 << 30, Seed: o.sfFaultSeed})
+	// The package's custom object, as deployed from infra/salesforce: writes to other fields
+	// fail, as in a real org.
+	must(tb, r.org.DefineObject(calllog.LogObject, "Name", "Case__c", "Step_Key__c", "Step__c", "Started_At__c", "Ended_At__c",
+		"Duration_Seconds__c", "Connect_Contact_Id__c", "Agent_User__c"))
 	sfSrv := httptest.NewServer(r.org)
 	tb.Cleanup(sfSrv.Close)
 	attempts := o.sfAttempts
@@ -207,9 +212,6 @@ func must(tb testing.TB, err error) {
 func (r *rig) records(sObject, field string, value any) []map[string]any {
 	r.tb.Helper()
 	var out []map[string]any
-	if r.org.Count(sObject) == 0 {
-		return nil // a custom object no record was written to does not exist yet
-	}
 	soql, err := salesforce.Format("SELECT Id FROM "+sObject+" WHERE "+field+" = ?", value)
 	if err != nil {
 		r.tb.Fatal(err)
