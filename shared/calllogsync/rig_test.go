@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/omnibridge/omnibridge/shared/calllog"
 	"github.com/omnibridge/omnibridge/shared/calllogsync"
@@ -22,6 +24,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/connect/connectsim"
 	"github.com/omnibridge/omnibridge/shared/contactdispatch"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
+	"github.com/omnibridge/omnibridge/shared/dynamo/dynamolocal"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamotest"
 	"github.com/omnibridge/omnibridge/shared/salesforce"
 	"github.com/omnibridge/omnibridge/shared/salesforce/sfsim"
@@ -43,6 +46,29 @@ type rig struct {
 	disp  *contactdispatch.Dispatcher
 	cfg   config.CallLogging
 	clock *clock
+	// dynamoCalls counts the table's data calls.
+	dynamoCalls *atomic.Int64
+}
+
+// countingAPI counts DynamoDB data calls.
+type countingAPI struct {
+	dynamo.API
+	n *atomic.Int64
+}
+
+func (c countingAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.n.Add(1)
+	return c.API.GetItem(ctx, in, o...)
+}
+
+func (c countingAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.n.Add(1)
+	return c.API.PutItem(ctx, in, o...)
+}
+
+func (c countingAPI) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.n.Add(1)
+	return c.API.Query(ctx, in, o...)
 }
 
 // clock is the connectsim clock: it starts ten days ago (a thousand calls fit before now) and moves only when told, so every step
@@ -79,7 +105,10 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 	ctx := context.Background()
 	clk := &clock{t: time.Now().UTC().Add(-10 * 24 * time.Hour).Truncate(time.Second)}
 	r := &rig{tb: tb, ctx: ctx, cfg: o.cfg, clock: clk}
-	r.store = dynamotest.NewStore(tb)
+	fast := dynamotest.NewStore(tb)
+	url, _ := dynamotest.Endpoint(tb)
+	r.dynamoCalls = &atomic.Int64{}
+	r.store = dynamo.New(countingAPI{API: dynamo.NewClient(dynamolocal.Config(), url), n: r.dynamoCalls}, fast.Table())
 	r.org = sfsim.New(sfsim.Config{ClientID: "app", ClientSecret: "shh", APILimit: 1 << 30, Seed: o.sfFaultSeed})
 	// The package's custom object, as deployed from infra/salesforce: writes to other fields
 	// fail, as in a real org.
