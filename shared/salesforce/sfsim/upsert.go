@@ -45,9 +45,11 @@ func (o *Org) serveUpsert(w http.ResponseWriter, ver, typeName, field, value str
 		return
 	}
 	var matches []*record
-	for _, r := range t.recs {
-		if s, ok := r.get(field).(string); ok && s == value {
-			matches = append(matches, r)
+	if canon, ok := t.fields[strings.ToLower(field)]; ok {
+		for _, r := range t.recs {
+			if s, ok := r.f[canon].(string); ok && s == value {
+				matches = append(matches, r)
+			}
 		}
 	}
 	switch len(matches) {
