@@ -54,7 +54,7 @@ type contact struct {
 	disconnectedAt        *time.Time
 	acwStart, acwEnd      *time.Time
 	held                  time.Duration // total time CONNECTED_ONHOLD, AgentInitiatedHoldDuration
-	lastAgentID           string // the agent it was on, kept after Clear
+	lastAgentID           string        // the agent it was on, kept after Clear
 	priority              int64
 	timeAdjust            int32
 	routing               *routingCriteria
