@@ -172,6 +172,7 @@ type run struct {
 func (r *run) contactID() string { return r.ev.Detail.ContactID }
 
 func (r *run) once(ctx context.Context) error {
+	r.chain = nil
 	rec, err := r.h.d.Store.GetCallLog(ctx, r.contactID())
 	switch {
 	case apperr.Is(err, apperr.NotFound):
@@ -271,10 +272,13 @@ func (r *run) prepareCase(ctx context.Context) (bool, error) {
 			return false, apperr.New(apperr.Unavailable, "contact %s: contact %s of the same call is creating its Case", self, chain.Owner)
 		}
 		// An earlier attempt (this contact's, or one whose lease ran out) may have written
-		// the Case without recording it.
-		found, err := r.recover(ctx, chain.Owner, &chain)
-		if err != nil {
-			return false, err
+		// the Case without recording it. This contact's own claim needs no look-up unless it
+		// got as far as sending: the attempt marker is stored before the request goes out.
+		found := false
+		if chain.Owner != self || s.Attempt {
+			if found, err = r.recover(ctx, chain.Owner, &chain); err != nil {
+				return false, err
+			}
 		}
 		if found {
 			chain.Owner, chain.OwnerUntil = "", 0
