@@ -148,11 +148,17 @@ type ContactSimulateResponse struct {
 
 // ContactPlan is calllog.Plan for people.
 type ContactPlan struct {
-	CreateCase bool                 `json:"createCase"`
-	Steps      []calllog.StepRecord `json:"steps"`
-	Task       bool                 `json:"task"`
-	Pop        bool                 `json:"pop"`
-	SkipPop    string               `json:"skipPop,omitempty"`
+	// CreateCase: the contact has no Case yet; the caller would be matched (or the call's
+	// Case joined) and the Case created.
+	CreateCase bool `json:"createCase"`
+	// Steps are the step records that would be upserted.
+	Steps []calllog.StepRecord `json:"steps"`
+	// Task: the call Task would be created.
+	Task bool `json:"task"`
+	// Pop: the screen pop would be published (if the agent has a linked user).
+	Pop bool `json:"pop"`
+	// SkipPop says why no pop will be sent, when that is decided now.
+	SkipPop string `json:"skipPop,omitempty"`
 }
 
 // SimulateContactEvent is the input form of a contact event.

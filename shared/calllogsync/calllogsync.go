@@ -78,10 +78,14 @@ type ConfigSource func(ctx context.Context) (Settings, error)
 
 // Deps are the handler's dependencies.
 type Deps struct {
-	Store      Store
+	// Store holds the per-contact state, the call chains, the identity links and the audit.
+	Store Store
+	// Salesforce is the org the calls are logged in.
 	Salesforce Salesforce
-	Connect    Connect
-	Config     ConfigSource
+	// Connect answers DescribeContact, for the caller's number.
+	Connect Connect
+	// Config returns the current call logging section and settings.
+	Config ConfigSource
 	// Now is the bridge's clock; nil means time.Now.
 	Now func() time.Time
 	// Logger logs at the edge; nil discards.
