@@ -50,8 +50,9 @@ type CallView struct {
 	// Steps are the steps as the events show them; Logged those written to Salesforce.
 	Steps  []calllog.StepRecord          `json:"steps"`
 	Logged map[string]calllog.StepRecord `json:"logged,omitempty"`
-	// TaskID is the call Task, once written.
-	TaskID string `json:"taskId,omitempty"`
+	// TaskID is the call Task, once written; TaskSkipped why the org refused it.
+	TaskID      string `json:"taskId,omitempty"`
+	TaskSkipped string `json:"taskSkipped,omitempty"`
 	// PopID is the screen pop sent; PopSkipped why none was.
 	PopID      string `json:"popId,omitempty"`
 	PopSkipped string `json:"popSkipped,omitempty"`
@@ -79,7 +80,7 @@ func viewOf(st calllog.State, version int64) CallView {
 		ContactID: st.ContactID, Phase: st.Phase(), Caller: s.Customer, Number: s.Number, Withheld: s.Withheld,
 		Match: s.Match, ChainRoot: s.ChainRoot, CaseID: s.CaseID, CaseCreated: s.CaseCreated, WhoID: s.WhoID,
 		WhoType: s.WhoType, ContactCreated: s.ContactCreated, Steps: st.StepRecords(), Logged: s.Steps, TaskID: s.TaskID,
-		PopID: s.PopID, PopSkipped: s.PopSkipped, AgentUserID: s.AgentUserID, Pending: s.Attempt,
+		TaskSkipped: s.TaskSkipped, PopID: s.PopID, PopSkipped: s.PopSkipped, AgentUserID: s.AgentUserID, Pending: s.Attempt,
 		LastEventAt: st.LastEventAt, Version: version, Audit: []audit.Entry{},
 	}
 }

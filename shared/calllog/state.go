@@ -127,6 +127,8 @@ type Sync struct {
 	// TaskDone is set once the call Task is written; TaskID is its id.
 	TaskDone bool   `json:"taskDone,omitempty"`
 	TaskID   string `json:"taskId,omitempty"`
+	// TaskSkipped says why no Task was written when the org refused it (TaskDone is set).
+	TaskSkipped string `json:"taskSkipped,omitempty"`
 	// PopID is set once the screen pop was published (or decided against: PopSkipped).
 	PopID      string `json:"popId,omitempty"`
 	PopSkipped string `json:"popSkipped,omitempty"`

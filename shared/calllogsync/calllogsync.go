@@ -21,6 +21,7 @@ import (
 	"errors"
 	"iter"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -474,7 +475,25 @@ func (r *run) write(ctx context.Context, plan calllog.Plan) error {
 	if err != nil {
 		return err
 	}
-	if err := compositeErr(res); err != nil {
+	ref, err := compositeErr(res)
+	if (ref == "pop" || ref == "task") && apperr.Is(err, apperr.Invalid) {
+		// The org refused the pop or the Task for good (a validation rule, a missing
+		// permission): log the call without it rather than not at all. allOrNone rolled the
+		// request back, so it is sent again without the refused part.
+		reason := "Salesforce refused the " + map[string]string{"pop": "screen pop", "task": "call Task"}[ref] + ": " + apperr.MessageOf(err)
+		r.audit(ctx, ref+"-refused", reason+"; the call is logged without it", nil)
+		subs = slices.DeleteFunc(subs, func(sr salesforce.Subrequest) bool { return sr.ReferenceID == ref })
+		if ref == "pop" {
+			plan.Pop, s.PopSkipped = false, reason
+		} else {
+			plan.Task, s.TaskDone, s.TaskSkipped = false, true, reason
+		}
+		if res, err = r.h.d.Salesforce.Composite(ctx, true, subs); err != nil {
+			return err
+		}
+		_, err = compositeErr(res)
+	}
+	if err != nil {
 		// allOrNone rolled everything back: nothing was written.
 		s.Attempt = false
 		if serr := r.save(ctx); serr != nil {
@@ -547,9 +566,9 @@ func (r *run) auditWrite(ctx context.Context, plan calllog.Plan, newWho string, 
 	r.audit(ctx, "logged", strings.Join(parts, "; "), map[string]any{"caseId": s.CaseID, "whoId": s.WhoID, "steps": steps, "phase": string(r.st.Phase())})
 }
 
-// compositeErr returns the first real failure of an allOrNone composite (not the
+// compositeErr returns the first real failure of an allOrNone composite and its subrequest (not the
 // PROCESSING_HALTED of the subrequests rolled back with it), classified by apperr code.
-func compositeErr(res []salesforce.SubResponse) error {
+func compositeErr(res []salesforce.SubResponse) (string, error) {
 	var first error
 	for _, sr := range res {
 		err := sr.Err()
@@ -567,12 +586,12 @@ func compositeErr(res []salesforce.SubResponse) error {
 		if errors.As(err, &ae) && (ae.StatusCode >= 500 || ae.StatusCode == 429) {
 			code = apperr.Unavailable
 		}
-		return apperr.Wrap(code, err, "composite subrequest %s failed", sr.ReferenceID)
+		return sr.ReferenceID, apperr.Wrap(code, err, "composite subrequest %s failed", sr.ReferenceID)
 	}
 	if first != nil {
-		return apperr.Wrap(apperr.Invalid, first, "composite request rolled back")
+		return "", apperr.Wrap(apperr.Invalid, first, "composite request rolled back")
 	}
-	return nil
+	return "", nil
 }
 
 // audit records a decision under contact/<id>; a failure to audit is logged, not fatal: the

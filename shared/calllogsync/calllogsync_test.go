@@ -11,6 +11,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/calllog"
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/connect"
+	"github.com/omnibridge/omnibridge/shared/salesforce/sfsim"
 	"github.com/omnibridge/omnibridge/shared/screenpop"
 )
 
@@ -375,4 +376,39 @@ func permutations(n int, f func([]int)) {
 		}
 	}
 	rec(0)
+}
+
+// TestRefusedPopAndTask: an org that refuses the screen pop or the Task for good (a validation
+// rule here) still gets the Case and the complete step log; the refusal is audited.
+func TestRefusedPopAndTask(t *testing.T) {
+	tests := []struct {
+		name, object, audit string
+		wantTasks, wantPops int
+	}{
+		{"pop refused", screenpop.Event, "refused the screen pop", 1, 0},
+		{"task refused", "Task", "refused the call Task", 0, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, rigOptions{cfg: enabled})
+			r.org.AddValidationRule(tc.object, func(map[string]any) *sfsim.Error {
+				return &sfsim.Error{Code: "FIELD_CUSTOM_VALIDATION_EXCEPTION", Message: "not from the integration user"}
+			})
+			id, evs := r.call("+14155551212", 0, 10*time.Second, time.Minute, 10*time.Second)
+			r.deliver(1, evs...)
+			cases := r.records("Case", "Description", "Amazon Connect contact "+id)
+			logs := r.records(calllog.LogObject, "Connect_Contact_Id__c", id)
+			tasks := r.records("Task", "CallObject", id)
+			pops := 0
+			for _, e := range r.org.Events() {
+				if e.Type == screenpop.Event {
+					pops++
+				}
+			}
+			if len(cases) != 1 || len(logs) != 4 || len(tasks) != tc.wantTasks || pops != tc.wantPops {
+				t.Fatalf("%d cases, %d logs, %d tasks, %d pops; want 1, 4, %d, %d", len(cases), len(logs), len(tasks), pops, tc.wantTasks, tc.wantPops)
+			}
+			checkAudit(t, r, id, tc.audit)
+		})
+	}
 }
