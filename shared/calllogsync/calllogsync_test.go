@@ -412,3 +412,45 @@ func TestRefusedPopAndTask(t *testing.T) {
 		})
 	}
 }
+
+// TestAttachWindow: with case.attachWindowMinutes, a call from a Contact with an open Case
+// created within the window joins that Case; an older or closed Case does not count.
+func TestAttachWindow(t *testing.T) {
+	tests := []struct {
+		name    string
+		age     time.Duration
+		status  string
+		attach  bool
+		minutes int
+	}{
+		{"open case within the window", 10 * time.Minute, "New", true, 30},
+		{"open case older than the window", 2 * time.Hour, "New", false, 30},
+		{"closed case within the window", 10 * time.Minute, "Closed", false, 30},
+		{"window off", 10 * time.Minute, "New", false, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.CallLogging{Enabled: true, Case: config.CallCase{AttachWindowMinutes: tc.minutes}}
+			r := newRig(t, rigOptions{cfg: cfg})
+			who, err := r.org.Insert("Contact", map[string]any{"LastName": "Rivera", "Phone": "(415) 555-1212"})
+			must(t, err)
+			open, err := r.org.Insert("Case", map[string]any{"ContactId": who, "Status": tc.status, "Subject": "Earlier call",
+				"CreatedDate": time.Now().Add(-tc.age).UTC().Format("2006-01-02T15:04:05.000Z")})
+			must(t, err)
+			id, evs := r.call("+14155551212", 0, 10*time.Second, time.Minute, 10*time.Second)
+			r.org.Reset()
+			r.deliver(1, evs...)
+			logs := r.records(calllog.LogObject, "Connect_Contact_Id__c", id)
+			if len(logs) != 4 {
+				t.Fatalf("%d logs", len(logs))
+			}
+			attached := logs[0]["Case__c"] == open
+			if attached != tc.attach || r.org.Count("Case") != 2-btoi(tc.attach) {
+				t.Fatalf("logs on %v (earlier case %s), %d cases; want attached %v", logs[0]["Case__c"], open, r.org.Count("Case"), tc.attach)
+			}
+			if tc.attach {
+				checkAudit(t, r, id, "joins the Contact's open Case")
+			}
+		})
+	}
+}
