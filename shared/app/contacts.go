@@ -15,19 +15,23 @@ import (
 // EventBridge event, so the strict contact event decoder sees exactly what EventBridge sent.
 type ContactEventHandler = func(ctx context.Context, raw json.RawMessage) (contactdispatch.Report, error)
 
-// ContactEvents returns the contact-events function's handler: every consumer of Amazon
-// Connect contact events behind one dispatcher.
-func ContactEvents(ctx context.Context, d *runtime.Deps) (ContactEventHandler, error) {
-	disp, err := ContactDispatcher(ctx, d)
-	if err != nil {
-		return nil, err
+// ContactEvents returns the constructor of the contact-events function's handler: every
+// consumer of Amazon Connect contact events behind one dispatcher. numbers normalises callers'
+// numbers for call logging (phone.Numbers); it is passed in by the function's main so that only
+// that function links the phone number metadata, whose initialisation every other function
+// would otherwise pay at cold start.
+func ContactEvents(numbers calllogsync.Numbers) func(ctx context.Context, d *runtime.Deps) (ContactEventHandler, error) {
+	return func(ctx context.Context, d *runtime.Deps) (ContactEventHandler, error) {
+		disp, err := ContactDispatcher(ctx, d, numbers)
+		if err != nil {
+			return nil, err
+		}
+		return disp.Dispatch, nil
 	}
-	return disp.Dispatch, nil
 }
 
-// ContactDispatcher builds the dispatcher over every contact event consumer; the admin API's
-// simulator uses it too.
-func ContactDispatcher(ctx context.Context, d *runtime.Deps) (*contactdispatch.Dispatcher, error) {
+// ContactDispatcher builds the dispatcher over every contact event consumer.
+func ContactDispatcher(ctx context.Context, d *runtime.Deps, numbers calllogsync.Numbers) (*contactdispatch.Dispatcher, error) {
 	configs := engine.NewConfigSource(d.Store, ConfigRefresh)
 	settings := func(ctx context.Context) (config.Settings, error) {
 		c, err := configs.Current(ctx)
@@ -36,7 +40,7 @@ func ContactDispatcher(ctx context.Context, d *runtime.Deps) (*contactdispatch.D
 		}
 		return c.Settings, nil
 	}
-	handlers, err := contactHandlers(ctx, d, configs)
+	handlers, err := contactHandlers(ctx, d, configs, numbers)
 	if err != nil {
 		return nil, err
 	}
@@ -45,9 +49,9 @@ func ContactDispatcher(ctx context.Context, d *runtime.Deps) (*contactdispatch.D
 
 // contactHandlers builds the consumers of contact events, in the order they run. Each is one
 // entry: a new consumer is one more line here, not another function.
-func contactHandlers(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource) ([]contactdispatch.Handler, error) {
+func contactHandlers(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource, numbers calllogsync.Numbers) ([]contactdispatch.Handler, error) {
 	var hs []contactdispatch.Handler
-	calls, err := callLogging(ctx, d, configs)
+	calls, err := callLogging(ctx, d, configs, numbers)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +60,7 @@ func contactHandlers(ctx context.Context, d *runtime.Deps, configs *engine.Confi
 }
 
 // callLogging builds the call-logging handler: Connect voice contacts logged to Salesforce.
-func callLogging(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource) (*calllogsync.Handler, error) {
+func callLogging(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource, numbers calllogsync.Numbers) (*calllogsync.Handler, error) {
 	sf, err := Salesforce(ctx, d)
 	if err != nil {
 		return nil, err
@@ -72,5 +76,5 @@ func callLogging(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSou
 		}
 		return calllogsync.Settings{CallLogging: c.CallLogging, Settings: c.Settings}, nil
 	}
-	return calllogsync.New(calllogsync.Deps{Store: d.Store, Salesforce: sf, Connect: cn, Config: settings, Now: d.Now, Logger: d.Logger}), nil
+	return calllogsync.New(calllogsync.Deps{Store: d.Store, Salesforce: sf, Connect: cn, Numbers: numbers, Config: settings, Now: d.Now, Logger: d.Logger}), nil
 }

@@ -216,52 +216,6 @@ func TestTransferChain(t *testing.T) {
 	}
 }
 
-func TestNormalize(t *testing.T) {
-	tests := []struct {
-		name, address, typ, region string
-		want, withheld             string
-	}{
-		{"E.164 as Connect sends it", "+14155551212", "TELEPHONE_NUMBER", "US", "+14155551212", ""},
-		{"national US format", "(415) 555-1212", "TELEPHONE_NUMBER", "US", "+14155551212", ""},
-		{"dotted with spaces", " 415.555.1212 ", "", "US", "+14155551212", ""},
-		{"UK national in region GB", "020 7946 0018", "TELEPHONE_NUMBER", "GB", "+442079460018", ""},
-		{"international with 00 prefix in GB", "00 33 1 42 68 53 00", "TELEPHONE_NUMBER", "GB", "+33142685300", ""},
-		{"international E.164 ignores the region", "+81 3-1234-5678", "TELEPHONE_NUMBER", "US", "+81312345678", ""},
-		{"no endpoint", "", "", "US", "", calllog.WithheldNoEndpoint},
-		{"anonymous", "anonymous", "TELEPHONE_NUMBER", "US", "", calllog.WithheldAnonymous},
-		{"Connect's anonymous number", "+266696687", "TELEPHONE_NUMBER", "US", "", calllog.WithheldAnonymous},
-		{"restricted", "Restricted", "TELEPHONE_NUMBER", "US", "", calllog.WithheldAnonymous},
-		{"not a phone endpoint", "arn:aws:connect:us-east-1:123456789012:instance/x/agent/y", "CONNECT_PHONENUMBER_ARN", "US", "", calllog.WithheldNotPhone},
-		{"garbage", "call me", "TELEPHONE_NUMBER", "US", "", calllog.WithheldInvalid},
-		{"too short", "12", "TELEPHONE_NUMBER", "US", "", calllog.WithheldInvalid},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, why := calllog.Normalize(tc.address, tc.typ, tc.region)
-			if got != tc.want || why != tc.withheld {
-				t.Fatalf("Normalize = %q, %q; want %q, %q", got, why, tc.want, tc.withheld)
-			}
-		})
-	}
-}
-
-func TestVariants(t *testing.T) {
-	got := calllog.Variants("+14155551212")
-	for _, w := range []string{"+14155551212", "(415) 555-1212", "415-555-1212", "4155551212", "14155551212", "+1 415-555-1212"} {
-		found := false
-		for _, g := range got {
-			found = found || g == w
-		}
-		if !found {
-			t.Errorf("Variants lacks %q: %q", w, got)
-		}
-	}
-	uk := calllog.Variants("+442079460018")
-	if uk[0] != "+442079460018" || len(uk) < 4 {
-		t.Errorf("UK variants = %q", uk)
-	}
-}
-
 func TestDecide(t *testing.T) {
 	old, recent := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	c1 := calllog.Candidate{ID: "003xx0000000001AAA", Type: "Contact", LastModified: old}

@@ -100,7 +100,7 @@ type Sync struct {
 	CustomerType string `json:"customerType,omitempty"`
 	// Number is the caller in E.164, "" when withheld or not a phone number.
 	Number string `json:"number,omitempty"`
-	// Withheld says why no number could be used ("" when there is one).
+	// Withheld says why no number could be used, a phone.Withheld reason ("" when there is one).
 	Withheld string `json:"withheld,omitempty"`
 	// Match is the matching decision, once made.
 	Match *Match `json:"match,omitempty"`

@@ -66,6 +66,15 @@ type Connect interface {
 	DescribeContact(ctx context.Context, contactID string) (connect.ContactInfo, error)
 }
 
+// Numbers normalises callers' numbers; phone.Numbers implements it. It is a dependency rather
+// than an import so that only the contact-events function links the phone number metadata.
+type Numbers interface {
+	// Normalize returns the caller's number in E.164, or "" and why it cannot be matched.
+	Normalize(address, endpointType, region string) (e164, withheld string)
+	// Variants returns the spellings the number is commonly stored in.
+	Variants(e164 string) []string
+}
+
 // Settings is the current configuration as call logging reads it.
 type Settings struct {
 	// CallLogging is the section with defaults filled.
@@ -85,6 +94,8 @@ type Deps struct {
 	Salesforce Salesforce
 	// Connect answers DescribeContact, for the caller's number.
 	Connect Connect
+	// Numbers normalises the caller's number.
+	Numbers Numbers
 	// Config returns the current call logging section and settings.
 	Config ConfigSource
 	// Now is the bridge's clock; nil means time.Now.
@@ -326,7 +337,7 @@ func (r *run) prepareCase(ctx context.Context) (bool, error) {
 		}
 	}
 	if s.Number == "" && s.Withheld == "" {
-		s.Number, s.Withheld = calllog.Normalize(s.Customer, s.CustomerType, r.cfg.DefaultRegion)
+		s.Number, s.Withheld = r.h.d.Numbers.Normalize(s.Customer, s.CustomerType, r.cfg.DefaultRegion)
 	}
 	if s.Withheld != "" {
 		s.Done = "withheld"

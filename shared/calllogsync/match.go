@@ -113,7 +113,7 @@ func (r *run) match(ctx context.Context) (calllog.Match, error) {
 }
 
 func (r *run) fallback(ctx context.Context, number string, withLeads bool) ([]salesforce.Record, error) {
-	variants := calllog.Variants(number)
+	variants := r.h.d.Numbers.Variants(number)
 	objects := [][2]string{{"Contact", "Id, AccountId, LastModifiedDate"}}
 	if withLeads {
 		objects = append(objects, [2]string{"Lead", "Id, LastModifiedDate"})

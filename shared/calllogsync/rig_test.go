@@ -26,6 +26,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamolocal"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamotest"
+	"github.com/omnibridge/omnibridge/shared/phone"
 	"github.com/omnibridge/omnibridge/shared/salesforce"
 	"github.com/omnibridge/omnibridge/shared/salesforce/sfsim"
 )
@@ -165,7 +166,7 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 	settings := func(context.Context) (calllogsync.Settings, error) {
 		return calllogsync.Settings{CallLogging: r.cfg.WithDefaults(), Settings: config.Defaults()}, nil
 	}
-	h := calllogsync.New(calllogsync.Deps{Store: r.store, Salesforce: sf, Connect: cn, Config: settings})
+	h := calllogsync.New(calllogsync.Deps{Store: r.store, Salesforce: sf, Connect: cn, Numbers: phone.Numbers{}, Config: settings})
 	dispSettings := func(context.Context) (config.Settings, error) { return config.Defaults(), nil }
 	r.disp = contactdispatch.New(r.store, r.store, dispSettings, time.Now, slog.New(slog.DiscardHandler), h)
 	return r
