@@ -7,6 +7,7 @@ import (
 
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/calllog"
+	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamotest"
 	"github.com/omnibridge/omnibridge/shared/eventtime"
 )
@@ -78,4 +79,54 @@ func TestCallLogItem(t *testing.T) {
 			t.Fatalf("PutCallLog over an expired item = %d, %v; want version 1", v, err)
 		}
 	})
+}
+
+func TestCallChainItem(t *testing.T) {
+	ctx := context.Background()
+	s := dynamotest.NewStore(t)
+	const root = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+	empty, err := s.GetCallChain(ctx, root)
+	if err != nil || empty.Version != 0 || empty.Root != root || empty.CaseID != "" {
+		t.Fatalf("GetCallChain on empty table = %+v, %v", empty, err)
+	}
+	claim := empty
+	claim.Owner, claim.OwnerUntil = root, time.Now().Add(time.Minute).UnixMilli()
+	claimed, err := s.PutCallChain(ctx, claim)
+	if err != nil || claimed.Version != 1 {
+		t.Fatalf("claim = %+v, %v", claimed, err)
+	}
+	tests := []struct {
+		name  string
+		chain func() dynamo.CallChain
+		want  apperr.Code
+	}{
+		{"a second claim from version 0 conflicts", func() dynamo.CallChain {
+			c := empty
+			c.Owner = "8b2c4d6e-0f1a-4b3c-9d5e-7f8a9b0c1d2e"
+			return c
+		}, apperr.Conflict},
+		{"a stale version conflicts", func() dynamo.CallChain {
+			c := claimed
+			c.Version = 7
+			return c
+		}, apperr.Conflict},
+		{"no root is invalid", func() dynamo.CallChain { return dynamo.CallChain{} }, apperr.Invalid},
+		{"the owner records the Case", func() dynamo.CallChain {
+			c := claimed
+			c.CaseID, c.WhoID, c.WhoType, c.Number, c.Owner, c.OwnerUntil = "500xx000001AbCdAAK", "003xx000004TmiQAAS", "Contact", "+14155551212", "", 0
+			return c
+		}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.PutCallChain(ctx, tc.chain())
+			if tc.want == "" && err != nil || tc.want != "" && !apperr.Is(err, tc.want) {
+				t.Fatalf("PutCallChain = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	got, err := s.GetCallChain(ctx, root)
+	if err != nil || got.Version != 2 || got.CaseID != "500xx000001AbCdAAK" || got.Owner != "" || got.Number != "+14155551212" {
+		t.Fatalf("GetCallChain = %+v, %v", got, err)
+	}
 }
