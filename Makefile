@@ -7,7 +7,7 @@ COMMIT    := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X github.com/omnibridge/omnibridge/shared/runtime.Commit=$(COMMIT)
 CFN_LINT  ?= $(shell command -v cfn-lint 2>/dev/null || echo /root/.pyenv/shims/cfn-lint)
 # Packages whose integration tests run a second time against dynalite.
-DYNALITE_PKGS := ./shared/dynamo/... ./shared/adminapi/... ./shared/app/... ./shared/engine/... ./shared/agentstream/... ./shared/webhook/... ./shared/sessionsync/...
+DYNALITE_PKGS := ./shared/dynamo/... ./shared/adminapi/... ./shared/app/... ./shared/engine/... ./shared/agentstream/... ./shared/webhook/... ./shared/sessionsync/... ./shared/calllogsync/...
 
 .PHONY: run test lint unit dynalite cfn-lint salesforce build clean bench bench-store bench-coldstart
 

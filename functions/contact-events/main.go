@@ -7,10 +7,11 @@ import (
 	"os"
 
 	"github.com/omnibridge/omnibridge/shared/app"
+	"github.com/omnibridge/omnibridge/shared/phone"
 )
 
 func main() {
-	if err := app.Start(app.ContactEvents); err != nil {
+	if err := app.Start(app.ContactEvents(phone.Numbers{})); err != nil {
 		fmt.Fprintln(os.Stderr, "contact-events: "+err.Error())
 		os.Exit(1)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/app"
 	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
+	"github.com/omnibridge/omnibridge/shared/phone"
 	"github.com/omnibridge/omnibridge/shared/runtime"
 	"github.com/omnibridge/omnibridge/shared/webhook"
 )
@@ -45,7 +46,7 @@ var functions = map[string]function{
 	"agent-events":   {invoke: invokeKinesis(app.AgentEvents)},
 	"presence-sweep": {invoke: invokeSchedule(app.PresenceSweep)},
 	"session-poll":   {invoke: invokeSchedule(app.SessionPoll)},
-	"contact-events": {invoke: invokeRaw(app.ContactEvents)},
+	"contact-events": {invoke: invokeRaw(app.ContactEvents(phone.Numbers{}))},
 	"case-sweep":     {invoke: invokeSchedule(app.CaseSweep)},
 }
 

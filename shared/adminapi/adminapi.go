@@ -69,6 +69,9 @@ type Options struct {
 	// States serves the DELETE routes that clear a stored agent or session state (state.go);
 	// nil leaves them out.
 	States StateStore
+	// Calls serves GET /calls/{contactId} and the stored state of contact event simulations
+	// (calls.go); nil leaves the route out.
+	Calls CallStore
 }
 
 // MaxBodyBytes bounds request bodies.
@@ -102,6 +105,9 @@ func New(store Store, opts Options) *API {
 	}
 	if opts.States != nil {
 		a.stateRoutes()
+	}
+	if opts.Calls != nil {
+		a.callRoutes()
 	}
 	return a
 }

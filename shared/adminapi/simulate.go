@@ -58,6 +58,7 @@ type SimulateRequest struct {
 	CaseWebhook       json.RawMessage      `json:"caseWebhook,omitempty"`
 	CaseEntry         *routing.Entry       `json:"caseEntry,omitempty"`
 	SessionWebhook    json.RawMessage      `json:"sessionWebhook,omitempty"`
+	ContactEvent      json.RawMessage      `json:"contactEvent,omitempty"`
 	SessionEvent      *session.Event       `json:"sessionEvent,omitempty"`
 	SessionState      *session.State       `json:"sessionState,omitempty"`
 	ConnectEvent      json.RawMessage      `json:"connectEvent,omitempty"`
@@ -125,6 +126,10 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) {
 		a.simulateCase(w, r, req)
 		return
 	}
+	if len(req.ContactEvent) > 0 {
+		a.simulateContact(w, r, req.ContactEvent)
+		return
+	}
 	in, kind, err := simulateInput(req)
 	if err != nil {
 		a.fail(w, r, err)
@@ -187,18 +192,27 @@ func decodeSimulateRequest(body []byte) (SimulateRequest, error) {
 		return req, err
 	}
 	forms := 0
-	for _, present := range []bool{len(req.ConnectEvent) > 0, len(req.SalesforceWebhook) > 0, req.Event != nil, len(req.SessionWebhook) > 0, req.SessionEvent != nil, len(req.CaseWebhook) > 0} {
+	for _, present := range []bool{len(req.ConnectEvent) > 0, len(req.SalesforceWebhook) > 0, req.Event != nil, len(req.SessionWebhook) > 0, req.SessionEvent != nil, len(req.CaseWebhook) > 0, len(req.ContactEvent) > 0} {
 		if present {
 			forms++
 		}
 	}
 	if forms != 1 {
-		return req, apperr.Invalidf([]apperr.Problem{{Path: "$", Message: "set exactly one of connectEvent, salesforceWebhook, event, sessionWebhook, sessionEvent and caseWebhook"}},
+		return req, apperr.Invalidf([]apperr.Problem{{Path: "$", Message: "set exactly one of connectEvent, salesforceWebhook, event, sessionWebhook, sessionEvent, caseWebhook and contactEvent"}},
 			"simulate request must carry exactly one event")
 	}
 	var problems []apperr.Problem
 	add := func(path, msg string) { problems = append(problems, apperr.Problem{Path: path, Message: msg}) }
-	if isSession := len(req.SessionWebhook) > 0 || req.SessionEvent != nil; isSession {
+	if len(req.ContactEvent) > 0 {
+		for _, f := range []struct {
+			set  bool
+			name string
+		}{{req.State != nil, "state"}, {req.SessionState != nil, "sessionState"}, {req.ConnectUserID != "", "connectUserId"}, {req.SalesforceUserID != "", "salesforceUserId"}, {!req.At.IsZero(), "at"}} {
+			if f.set {
+				add("$."+f.name, "does not go with a contactEvent: the simulation merges the event into the contact's stored state")
+			}
+		}
+	} else if isSession := len(req.SessionWebhook) > 0 || req.SessionEvent != nil; isSession {
 		for _, f := range []struct {
 			set  bool
 			name string

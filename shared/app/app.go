@@ -42,6 +42,7 @@ func AdminAPI(d *runtime.Deps) http.Handler {
 		Simulator:        sim,
 		SessionSimulator: sessionsync.NewSimulator(d.Store, configs, nil),
 		States:           d.Store,
+		Calls:            d.Store,
 	})
 }
 

@@ -17,10 +17,12 @@ import (
 	"github.com/omnibridge/omnibridge/shared/adminapi"
 	"github.com/omnibridge/omnibridge/shared/app"
 	"github.com/omnibridge/omnibridge/shared/audit"
+	"github.com/omnibridge/omnibridge/shared/calllog"
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamolocal"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamotest"
+	"github.com/omnibridge/omnibridge/shared/eventtime"
 	"github.com/omnibridge/omnibridge/shared/httpjson"
 	"github.com/omnibridge/omnibridge/shared/runtime"
 )
@@ -61,6 +63,14 @@ func TestAdminAPILambdaEvents(t *testing.T) {
 
 	// delete-agent-state.json clears this agent's state.
 	if _, err := store.PutAgent(ctx, dynamo.AgentRecord{ConnectUserID: strings.TrimPrefix(agent, "agent/")}); err != nil {
+		t.Fatal(err)
+	}
+
+	// get-call.json reads this contact's call log.
+	const callContact = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+	callState := calllog.State{ContactID: callContact, LastEventAt: at}
+	callState.Sync.CaseID, callState.Sync.Number = "500xx000001AbCdAAK", "+14155551212"
+	if _, err := store.PutCallLog(ctx, callState, 0, eventtime.New(at, 0)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -124,6 +134,13 @@ func TestAdminAPILambdaEvents(t *testing.T) {
 			}
 		}},
 		{"delete-agent-state.json again finds nothing", "delete-agent-state.json", 404, nil},
+		{"", "get-call.json", 200, func(t *testing.T, b []byte) {
+			var v adminapi.CallView
+			mustJSON(t, b, &v)
+			if v.ContactID != callContact || v.CaseID != "500xx000001AbCdAAK" || v.Number != "+14155551212" || v.Version != 1 {
+				t.Fatalf("call = %+v", v)
+			}
+		}},
 	}
 
 	files, err := filepath.Glob(filepath.Join(eventsDir, "*.json"))

@@ -4,29 +4,35 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/omnibridge/omnibridge/shared/calllogsync"
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/contactdispatch"
 	"github.com/omnibridge/omnibridge/shared/engine"
 	"github.com/omnibridge/omnibridge/shared/runtime"
+	"github.com/omnibridge/omnibridge/shared/salesforce"
 )
 
 // ContactEventHandler is the contact-events function's handler: it receives the raw
 // EventBridge event, so the strict contact event decoder sees exactly what EventBridge sent.
 type ContactEventHandler = func(ctx context.Context, raw json.RawMessage) (contactdispatch.Report, error)
 
-// ContactEvents returns the contact-events function's handler: every consumer of Amazon
-// Connect contact events behind one dispatcher.
-func ContactEvents(ctx context.Context, d *runtime.Deps) (ContactEventHandler, error) {
-	disp, err := ContactDispatcher(ctx, d)
-	if err != nil {
-		return nil, err
+// ContactEvents returns the constructor of the contact-events function's handler: every
+// consumer of Amazon Connect contact events behind one dispatcher. numbers normalises callers'
+// numbers for call logging (phone.Numbers); it is passed in by the function's main so that only
+// that function links the phone number metadata, whose initialisation every other function
+// would otherwise pay at cold start.
+func ContactEvents(numbers calllogsync.Numbers) func(ctx context.Context, d *runtime.Deps) (ContactEventHandler, error) {
+	return func(ctx context.Context, d *runtime.Deps) (ContactEventHandler, error) {
+		disp, err := ContactDispatcher(ctx, d, numbers)
+		if err != nil {
+			return nil, err
+		}
+		return disp.Dispatch, nil
 	}
-	return disp.Dispatch, nil
 }
 
-// ContactDispatcher builds the dispatcher over every contact event consumer; the admin API's
-// simulator uses it too.
-func ContactDispatcher(ctx context.Context, d *runtime.Deps) (*contactdispatch.Dispatcher, error) {
+// ContactDispatcher builds the dispatcher over every contact event consumer.
+func ContactDispatcher(ctx context.Context, d *runtime.Deps, numbers calllogsync.Numbers) (*contactdispatch.Dispatcher, error) {
 	configs := engine.NewConfigSource(d.Store, ConfigRefresh)
 	settings := func(ctx context.Context) (config.Settings, error) {
 		c, err := configs.Current(ctx)
@@ -35,7 +41,7 @@ func ContactDispatcher(ctx context.Context, d *runtime.Deps) (*contactdispatch.D
 		}
 		return c.Settings, nil
 	}
-	handlers, err := contactHandlers(ctx, d, configs)
+	handlers, err := contactHandlers(ctx, d, configs, numbers)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +50,7 @@ func ContactDispatcher(ctx context.Context, d *runtime.Deps) (*contactdispatch.D
 
 // contactHandlers builds the consumers of contact events, in the order they run. Each is one
 // entry: a new consumer is one more line here, not another function.
-func contactHandlers(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource) ([]contactdispatch.Handler, error) {
+func contactHandlers(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource, numbers calllogsync.Numbers) ([]contactdispatch.Handler, error) {
 	sf, err := Salesforce(ctx, d)
 	if err != nil {
 		return nil, err
@@ -57,5 +63,25 @@ func contactHandlers(ctx context.Context, d *runtime.Deps, configs *engine.Confi
 	if err != nil {
 		return nil, err
 	}
-	return []contactdispatch.Handler{routing}, nil
+	calls, err := callLogging(d, sf, configs, numbers)
+	if err != nil {
+		return nil, err
+	}
+	return []contactdispatch.Handler{routing, calls}, nil
+}
+
+// callLogging builds the call-logging handler: Connect voice contacts logged to Salesforce.
+func callLogging(d *runtime.Deps, sf *salesforce.Client, configs *engine.ConfigSource, numbers calllogsync.Numbers) (*calllogsync.Handler, error) {
+	cn, err := Connect(d)
+	if err != nil {
+		return nil, err
+	}
+	settings := func(ctx context.Context) (calllogsync.Settings, error) {
+		c, err := configs.Current(ctx)
+		if err != nil {
+			return calllogsync.Settings{}, err
+		}
+		return calllogsync.Settings{CallLogging: c.CallLogging, Settings: c.Settings}, nil
+	}
+	return calllogsync.New(calllogsync.Deps{Store: d.Store, Salesforce: sf, Connect: cn, Numbers: numbers, Config: settings, Now: d.Now, Logger: d.Logger}), nil
 }

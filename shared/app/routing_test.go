@@ -26,6 +26,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/dynamo"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamolocal"
 	"github.com/omnibridge/omnibridge/shared/dynamo/dynamotest"
+	"github.com/omnibridge/omnibridge/shared/phone"
 	"github.com/omnibridge/omnibridge/shared/routing"
 	"github.com/omnibridge/omnibridge/shared/routingsync"
 	"github.com/omnibridge/omnibridge/shared/runtime"
@@ -145,7 +146,7 @@ func newRoutingRig(tb testing.TB, o routingRigOptions) *routingRig {
 		tb.Fatal(err)
 	}
 	r.cases = caseProcessor{r.svc}
-	if r.dispatch, err = ContactDispatcher(r.ctx, r.deps); err != nil {
+	if r.dispatch, err = ContactDispatcher(r.ctx, r.deps, phone.Numbers{}); err != nil {
 		tb.Fatal(err)
 	}
 	if r.sweep, err = CaseSweep(r.ctx, r.deps); err != nil {

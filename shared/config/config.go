@@ -39,6 +39,8 @@ type Document struct {
 	Settings Settings `json:"settings"`
 	// Session configures session-driven availability; nil leaves the feature off.
 	Session *Session `json:"session,omitempty"`
+	// CallLogging configures call logging; nil leaves the feature off.
+	CallLogging *CallLogging `json:"callLogging,omitempty"`
 }
 
 // Rule is one presence rule as written by an operator.

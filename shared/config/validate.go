@@ -80,6 +80,9 @@ func Validate(doc Document) []apperr.Problem {
 	if doc.Routing != nil {
 		v.routing(*doc.Routing)
 	}
+	if doc.CallLogging != nil {
+		v.callLogging(*doc.CallLogging)
+	}
 	return v.problems
 }
 

@@ -48,6 +48,7 @@ type API interface {
 	StartTaskContact(ctx context.Context, in *awsconnect.StartTaskContactInput, optFns ...func(*awsconnect.Options)) (*awsconnect.StartTaskContactOutput, error)
 	StopContact(ctx context.Context, in *awsconnect.StopContactInput, optFns ...func(*awsconnect.Options)) (*awsconnect.StopContactOutput, error)
 	UpdateContactAttributes(ctx context.Context, in *awsconnect.UpdateContactAttributesInput, optFns ...func(*awsconnect.Options)) (*awsconnect.UpdateContactAttributesOutput, error)
+	DescribeContact(ctx context.Context, in *awsconnect.DescribeContactInput, optFns ...func(*awsconnect.Options)) (*awsconnect.DescribeContactOutput, error)
 }
 
 var _ API = (*awsconnect.Client)(nil)

@@ -24,6 +24,14 @@ type fakeAPI struct {
 	startTaskContact        func(context.Context, *awsconnect.StartTaskContactInput) (*awsconnect.StartTaskContactOutput, error)
 	stopContact             func(context.Context, *awsconnect.StopContactInput) (*awsconnect.StopContactOutput, error)
 	updateContactAttributes func(context.Context, *awsconnect.UpdateContactAttributesInput) (*awsconnect.UpdateContactAttributesOutput, error)
+	describeContact         func(context.Context, *awsconnect.DescribeContactInput) (*awsconnect.DescribeContactOutput, error)
+}
+
+func (f *fakeAPI) DescribeContact(ctx context.Context, in *awsconnect.DescribeContactInput, _ ...func(*awsconnect.Options)) (*awsconnect.DescribeContactOutput, error) {
+	if f.describeContact == nil {
+		return nil, errUnexpected
+	}
+	return f.describeContact(ctx, in)
 }
 
 var _ connect.API = (*fakeAPI)(nil)

@@ -30,6 +30,9 @@ type Compiled struct {
 	// Routing is the case routing section with its defaults filled; disabled when the document
 	// has none.
 	Routing config.Routing
+	// CallLogging is the call logging section with its defaults filled; disabled when the
+	// document has none.
+	CallLogging config.CallLogging
 	// Warnings are the non-blocking problems Compile found.
 	Warnings []apperr.Problem
 }
@@ -143,7 +146,7 @@ func (c *ConfigSource) Current(ctx context.Context) (*Compiled, error) {
 		return nil, apperr.New(apperr.Internal, "stored config version %d does not compile: %s", v, strings.Join(msgs, "; "))
 	}
 	c.cur = &Compiled{Version: v, Set: set, Settings: doc.Settings, Session: doc.EffectiveSession(),
-		Routing: doc.EffectiveRouting(), Warnings: set.Warnings()}
+		Routing: doc.EffectiveRouting(), CallLogging: doc.EffectiveCallLogging(), Warnings: set.Warnings()}
 	c.checkedAt = now
 	return c.cur, nil
 }

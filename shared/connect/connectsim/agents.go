@@ -53,7 +53,8 @@ type contact struct {
 	connectedToSystem     *time.Time
 	disconnectedAt        *time.Time
 	acwStart, acwEnd      *time.Time
-	lastAgentID           string // the agent it was on, kept after Clear
+	held                  time.Duration // total time CONNECTED_ONHOLD, AgentInitiatedHoldDuration
+	lastAgentID           string        // the agent it was on, kept after Clear
 	priority              int64
 	timeAdjust            int32
 	routing               *routingCriteria
@@ -540,6 +541,9 @@ func (s *Sim) setState(c *contact, state agentevent.ContactState) {
 	u := s.users[c.agentID]
 	prev := s.snapshot(u)
 	now := s.now()
+	if c.state == agentevent.ContactStateConnectedOnHold && state != c.state {
+		c.held += now.Sub(c.stateStart)
+	}
 	c.state, c.stateStart, c.updated = state, now, now
 	if state == agentevent.ContactStateConnected && c.connectedAt == nil {
 		c.connectedAt = &now

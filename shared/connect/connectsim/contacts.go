@@ -166,6 +166,11 @@ func (s *Sim) emitContact(typ contactevent.EventType, c *contact, updated ...str
 	}
 	if u := s.users[c.lastAgentID]; u != nil && c.connectedAt != nil {
 		a := &contactevent.AgentInfo{ARN: u.arn, ConnectedToAgentTimestamp: copyTime(c.connectedAt)}
+		if c.disconnectedAt != nil && c.held > 0 {
+			// Connect reports the hold total once the contact is disconnected.
+			secs := int(c.held / time.Second)
+			a.AgentInitiatedHoldDuration = &secs
+		}
 		if typ == contactevent.Completed && c.acwStart != nil && c.acwEnd != nil {
 			secs := int(c.acwEnd.Sub(*c.acwStart) / time.Second)
 			a.AfterContactWorkStartTimestamp, a.AfterContactWorkEndTimestamp, a.AfterContactWorkDuration = copyTime(c.acwStart), copyTime(c.acwEnd), &secs

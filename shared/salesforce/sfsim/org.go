@@ -7,7 +7,7 @@
 // It implements the parts of the REST API Omnibridge uses, with Salesforce's wire formats: the
 // OAuth 2.0 JWT bearer and client credentials flows, a SOQL subset with relationship fields,
 // semi-joins, anti-joins and nextRecordsUrl paging, SOSL phone search (FIND {...} IN PHONE
-// FIELDS RETURNING ...), sObject CRUD with the standard objects' required and computed fields
+// FIELDS RETURNING ...), upsert by external id, sObject CRUD with the standard objects' required and computed fields
 // (CaseNumber, IsClosed, Name), sObject Collections,
 // composite, platform events (kept in an event log), invocable Apex actions and Apex REST (both
 // implemented by Go handlers). It records every request, counts API calls, reports
@@ -113,6 +113,7 @@ type Org struct {
 	apex       *http.ServeMux
 	cursors    map[string]*cursor
 	cursorIDs  []string
+	searchOff  bool
 
 	authMu sync.Mutex
 	tokens map[string]session
@@ -272,6 +273,8 @@ func (o *Org) dispatch(w http.ResponseWriter, r *http.Request, body []byte) {
 		o.serveGet(w, r, ver, seg[1], seg[2])
 	case seg[0] == "sobjects" && len(seg) == 3 && method == http.MethodPatch:
 		o.serveUpdate(w, seg[1], seg[2], body)
+	case seg[0] == "sobjects" && len(seg) == 4 && method == http.MethodPatch:
+		o.serveUpsert(w, ver, seg[1], seg[2], seg[3], body)
 	case seg[0] == "sobjects" && len(seg) == 3 && method == http.MethodDelete:
 		o.serveDelete(w, seg[1], seg[2])
 	case rest == "composite/sobjects" && (method == http.MethodPost || method == http.MethodPatch):

@@ -17,6 +17,18 @@ var phoneFields = map[string][]string{
 	"user":    {"Phone", "MobilePhone", "Fax"},
 }
 
+// SearchDisabledCode is the errorCode of a search in an org where SOSL is off (DisableSearch).
+const SearchDisabledCode = "FUNCTIONALITY_NOT_ENABLED"
+
+// DisableSearch turns SOSL off (true) or on again: every search then answers 400
+// FUNCTIONALITY_NOT_ENABLED, as in an org whose search is disabled, so the SOQL fallback can
+// be tested.
+func (o *Org) DisableSearch(off bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.searchOff = off
+}
+
 // minPhoneDigits is the shortest number compared by its tail: a national number matches its
 // international form ("(415) 555-1212" and "+14155551212") when the shorter has this many
 // digits.
@@ -33,6 +45,13 @@ var returningRE = regexp.MustCompile(`^\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\((.*)\))
 // longer one (the national form of an E.164 number). The response is {"searchRecords": [...]}
 // with each record's attributes, in RETURNING order.
 func (o *Org) serveSearch(w http.ResponseWriter, r *http.Request, ver string) {
+	o.mu.RLock()
+	off := o.searchOff
+	o.mu.RUnlock()
+	if off {
+		writeErrors(w, http.StatusBadRequest, Error{Code: SearchDisabledCode, Message: "Search is not enabled for this organization"})
+		return
+	}
 	q := r.URL.Query().Get("q")
 	m := soslRE.FindStringSubmatch(q)
 	if m == nil {
