@@ -303,8 +303,11 @@ func (r *scenarioRunner) setupRouting(ctx context.Context, cn *connect.Client, s
 		name, _ := rec["DeveloperName"].(string)
 		rt.queueIDs[name], rt.queueNames[sfsim.CaseSafeID(id)] = sfsim.CaseSafeID(id), name
 	}
-	if rt.caseUser, err = salesforceUserID(ctx, sf, "Username", scenarioCaseUser); err != nil {
-		probs.add("steps", "case steps need the org's Automated Case User: %v", err)
+	emailToCase := slices.ContainsFunc(r.sc.Steps, func(st scenarioStep) bool {
+		return st.Case != nil && (st.Case.New != nil || st.Case.Waiting != nil || st.Case.CustomerEmail != nil)
+	})
+	if rt.caseUser, err = salesforceUserID(ctx, sf, "Username", scenarioCaseUser); err != nil && emailToCase {
+		probs.add("steps", "Email-to-Case steps (case new, waiting, customerEmail) need the org's Automated Case User: %v", err)
 	}
 	for _, q := range r.cfg.EffectiveRouting().Queues {
 		if cq, err := cn.DescribeQueue(ctx, q.ConnectQueueID); err == nil {

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -337,4 +339,37 @@ func TestScenarioRoutingProblems(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a seed without the Automated Case User", func(t *testing.T) {
+		var seed map[string]json.RawMessage
+		var org map[string]map[string][]map[string]any
+		if err := json.Unmarshal(sampleSeed, &seed); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(seed["salesforce"], &org); err != nil {
+			t.Fatal(err)
+		}
+		recs := org["records"]
+		recs["User"] = slices.DeleteFunc(recs["User"], func(u map[string]any) bool { return u["Username"] == scenarioCaseUser })
+		var err error
+		if seed["salesforce"], err = json.Marshal(org); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := json.Marshal(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seedFile := filepath.Join(t.TempDir(), "seed.json")
+		if err := os.WriteFile(seedFile, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sc, err := parseScenario([]byte(`{"name": "x", "steps": [{"at": "09:00:00", "case": {"new": {"case": "c", "queue": "Support_Tier_A"}}}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = runScenario(context.Background(), sc, scenarioOptions{seedFile: seedFile}, io.Discard)
+		want := `steps: Email-to-Case steps (case new, waiting, customerEmail) need the org's Automated Case User: no active Salesforce user has Username "autocase@example.com" in the seed`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("got %v, want an error with %q", err, want)
+		}
+	})
 }
