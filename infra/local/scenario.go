@@ -993,6 +993,7 @@ func (r *scenarioRunner) setup(ctx context.Context) error {
 			}
 		}
 	}
+	r.checkRoutingSteps(&probs)
 	if err := probs.err("scenario"); err != nil {
 		return err
 	}

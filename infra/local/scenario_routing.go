@@ -321,6 +321,13 @@ func (r *scenarioRunner) setupRouting(ctx context.Context, cn *connect.Client, s
 	for _, f := range flows {
 		rt.flows[f.ID] = f.Name
 	}
+	return nil
+}
+
+// checkRoutingSteps checks the routing steps against the stack, once the agents are resolved:
+// the queues exist, and replies and comments have a Salesforce author.
+func (r *scenarioRunner) checkRoutingSteps(probs *scenarioProblems) {
+	rt := &r.rt
 	for _, step := range r.sc.Steps {
 		path := fmt.Sprintf("steps[%d]", step.Index)
 		c := step.Case
@@ -339,7 +346,6 @@ func (r *scenarioRunner) setupRouting(ctx context.Context, cn *connect.Client, s
 			probs.add(path+".agent", "a reply or comment needs the agent's Salesforce user: %v", a.unlinked)
 		}
 	}
-	return nil
 }
 
 // markRoutingSeen makes what setup asked Salesforce and Connect no part of the day.

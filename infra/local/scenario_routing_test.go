@@ -339,6 +339,32 @@ func TestScenarioRoutingProblems(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a reply by an agent without a Salesforce user", func(t *testing.T) {
+		var seed map[string]map[string]any
+		if err := json.Unmarshal(sampleSeed, &seed); err != nil {
+			t.Fatal(err)
+		}
+		users, _ := seed["connect"]["users"].([]any)
+		seed["connect"]["users"] = append(users, map[string]any{"username": "kim", "firstName": "Kim", "lastName": "Nolink"})
+		raw, err := json.Marshal(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seedFile := filepath.Join(t.TempDir(), "seed.json")
+		if err := os.WriteFile(seedFile, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sc, err := parseScenario([]byte(`{"name": "x", "agent": "kim", "steps": [{"at": "09:00:00", "case": {"new": {"case": "c", "queue": "Support_Tier_A"}}},
+			{"at": "09:01:00", "case": {"agentReply": "c"}}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = runScenario(context.Background(), sc, scenarioOptions{seedFile: seedFile}, io.Discard)
+		want := `steps[1].agent: a reply or comment needs the agent's Salesforce user: no active Salesforce user has FederationIdentifier "kim"`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("got %v, want an error with %q", err, want)
+		}
+	})
 	t.Run("a seed without the Automated Case User", func(t *testing.T) {
 		var seed map[string]json.RawMessage
 		var org map[string]map[string][]map[string]any
