@@ -836,44 +836,68 @@ func (r *scenarioRunner) printOrdered(kind string, lines *[]orderedLine) {
 // sweep starts tasks concurrently.
 func (r *scenarioRunner) flushTaskRequests() { r.printOrdered("Connect", &r.rt.taskCalls) }
 
-// printCaseWrites lists the bridge's updates of the scenario's cases since the last call.
+// printCaseWrites lists the bridge's updates of cases since the last call: one PATCH of a Case,
+// or the Cases of an sObject Collections update (the sweep writes a page's cases at once).
 func (r *scenarioRunner) printCaseWrites() {
 	reqs := r.st.sims.salesforce.Requests()
 	var lines []orderedLine
 	for _, q := range reqs[min(r.rt.seenSFRequests, len(reqs)):] {
-		i := strings.Index(q.Path, "/sobjects/Case/")
-		if q.Method != "PATCH" || i < 0 {
+		if q.Method != "PATCH" {
 			continue
 		}
-		id := q.Path[i+len("/sobjects/Case/"):]
-		name, order := id, len(r.rt.cases)
-		if sc := r.rt.byID[sfsim.CaseSafeID(id)]; sc != nil {
-			name, order = sc.name, slices.Index(r.rt.cases, sc)
+		if i := strings.Index(q.Path, "/sobjects/Case/"); i >= 0 {
+			var fields map[string]any
+			_ = json.Unmarshal(q.Body, &fields)
+			lines = append(lines, r.caseWrite(q.Path[i+len("/sobjects/Case/"):], fields))
+			continue
 		}
-		var fields map[string]any
-		_ = json.Unmarshal(q.Body, &fields)
-		var parts []string
-		for _, k := range sortedKeys(fields) {
-			v := fmt.Sprint(fields[k])
-			switch k {
-			case routingsync.FieldOwnerID:
-				v = r.ownerName(v)
-			case routingsync.FieldConnectContactID:
-				v = cmp.Or(r.rt.taskName[v], v)
-			default:
-				v = fmt.Sprintf("%q", v)
+		if !strings.HasSuffix(q.Path, "/composite/sobjects") {
+			continue
+		}
+		var body struct {
+			Records []map[string]any `json:"records"`
+		}
+		_ = json.Unmarshal(q.Body, &body)
+		for _, rec := range body.Records {
+			attrs, _ := rec["attributes"].(map[string]any)
+			id, _ := rec["Id"].(string)
+			if attrs["type"] != "Case" || id == "" {
+				continue
 			}
-			parts = append(parts, k+" "+v)
+			delete(rec, "attributes")
+			delete(rec, "Id")
+			lines = append(lines, r.caseWrite(id, rec))
 		}
-		text := fmt.Sprintf("case %s updated: %s", name, strings.Join(parts, ", "))
-		if _, ok := fields[routingsync.FieldOwnerID]; ok {
-			text += " (the integration user's change: the trigger sends no owner change)"
-		}
-		lines = append(lines, orderedLine{order, text})
 	}
 	r.rt.seenSFRequests = len(reqs)
 	// In case order: the case sweep writes cases back concurrently.
 	r.printOrdered("Salesforce", &lines)
+}
+
+// caseWrite renders one update of a case's fields, in the case's place.
+func (r *scenarioRunner) caseWrite(id string, fields map[string]any) orderedLine {
+	name, order := id, len(r.rt.cases)
+	if sc := r.rt.byID[sfsim.CaseSafeID(id)]; sc != nil {
+		name, order = sc.name, slices.Index(r.rt.cases, sc)
+	}
+	var parts []string
+	for _, k := range sortedKeys(fields) {
+		v := fmt.Sprint(fields[k])
+		switch k {
+		case routingsync.FieldOwnerID:
+			v = r.ownerName(v)
+		case routingsync.FieldConnectContactID:
+			v = cmp.Or(r.rt.taskName[v], v)
+		default:
+			v = fmt.Sprintf("%q", v)
+		}
+		parts = append(parts, k+" "+v)
+	}
+	text := fmt.Sprintf("case %s updated: %s", name, strings.Join(parts, ", "))
+	if _, ok := fields[routingsync.FieldOwnerID]; ok {
+		text += " (the integration user's change: the trigger sends no owner change)"
+	}
+	return orderedLine{order, text}
 }
 
 // printScreenPop lists a screen pop the bridge published and plays the console component, which
