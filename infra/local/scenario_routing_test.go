@@ -366,17 +366,22 @@ func TestScenarioRoutingProblems(t *testing.T) {
 		}
 	})
 	t.Run("a seed without the Automated Case User", func(t *testing.T) {
-		var seed map[string]json.RawMessage
-		var org map[string]map[string][]map[string]any
+		var seed, org map[string]json.RawMessage
+		var recs map[string][]map[string]any
 		if err := json.Unmarshal(sampleSeed, &seed); err != nil {
 			t.Fatal(err)
 		}
 		if err := json.Unmarshal(seed["salesforce"], &org); err != nil {
 			t.Fatal(err)
 		}
-		recs := org["records"]
+		if err := json.Unmarshal(org["records"], &recs); err != nil {
+			t.Fatal(err)
+		}
 		recs["User"] = slices.DeleteFunc(recs["User"], func(u map[string]any) bool { return u["Username"] == scenarioCaseUser })
 		var err error
+		if org["records"], err = json.Marshal(recs); err != nil {
+			t.Fatal(err)
+		}
 		if seed["salesforce"], err = json.Marshal(org); err != nil {
 			t.Fatal(err)
 		}
