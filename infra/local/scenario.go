@@ -32,6 +32,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/presence"
 	"github.com/omnibridge/omnibridge/shared/salesforce"
 	"github.com/omnibridge/omnibridge/shared/salesforce/sfsim"
+	"github.com/omnibridge/omnibridge/shared/screenpop"
 	"github.com/omnibridge/omnibridge/shared/sfevents"
 	"github.com/omnibridge/omnibridge/shared/strictjson"
 	"github.com/omnibridge/omnibridge/shared/webhook"
@@ -62,8 +63,10 @@ import (
 // action: "connect" (login, setStatus, logout, offer, accept, connect, hold, resume, miss,
 // reject, end, clear), "salesforce" (statusChanged, logout, workAccepted, workloadChanged,
 // console "open"/"closed"), "sweep", or the session day's "session" (login, logout,
-// browserClosed, activity), "omni" (status) and "poll" (scenario_session.go). Agents are Connect
-// usernames; contacts are names the scenario gives them in "offer".
+// browserClosed, activity), "omni" (status) and "poll" (scenario_session.go), or the routing
+// day's "case" (new, waiting, customerEmail, agentReply, comment), "task" (accept, complete) and
+// "caseSweep" (scenario_routing.go). Agents are Connect usernames; contacts are names the
+// scenario gives them in "offer", cases names it gives them in "new" or "waiting".
 
 // Delays the runner puts between an action and its consequences, so each happens at its own
 // instant on the scripted clock (events of one system must be strictly newer than the last).
@@ -90,8 +93,8 @@ type scenario struct {
 	Steps []scenarioStep
 }
 
-// scenarioStep is one step; exactly one of Connect, Salesforce, Sweep, Session, Omni and Poll is
-// set.
+// scenarioStep is one step; exactly one of Connect, Salesforce, Sweep, Session, Omni, Poll, Case,
+// Task and CaseSweep is set.
 type scenarioStep struct {
 	Index      int
 	At         time.Time
@@ -104,6 +107,9 @@ type scenarioStep struct {
 	Session    *sessionStepAction
 	Omni       *omniStepAction
 	Poll       bool
+	Case       *caseStepAction
+	Task       *taskStepAction
+	CaseSweep  bool
 }
 
 // connectStepAction is what the agent does in the CCP; exactly one field is set.
@@ -213,6 +219,7 @@ func parseScenario(raw []byte) (*scenario, error) {
 		probs.add("steps", "required: at least one step")
 	}
 	contacts := map[string]bool{}  // offered contact names
+	cases := map[string]bool{}     // created case names
 	closed := map[string]bool{}    // agents whose console is closed
 	browser := map[string]string{} // agents' Salesforce session: "open", "closed" (browser) or none
 	var last time.Time             // the latest valid step time
@@ -233,6 +240,7 @@ func parseScenario(raw []byte) (*scenario, error) {
 			continue
 		}
 		checkContacts(st, path, contacts, &probs)
+		checkCases(st, path, cases, &probs)
 		if sf := st.Salesforce; sf != nil {
 			switch {
 			case sf.Console != nil:
@@ -275,14 +283,19 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 		Session    *sessionStepAction    `json:"session"`
 		Omni       *omniStepAction       `json:"omni"`
 		Poll       *bool                 `json:"poll"`
+		Case       *caseStepAction       `json:"case"`
+		Task       *taskStepAction       `json:"task"`
+		CaseSweep  *bool                 `json:"caseSweep"`
 	}
 	if kind := strictjson.TypeName(raw); kind != "an object" {
 		probs.add(path, "want an object with at and one action, got %s", kind)
 		return scenarioStep{}, false
 	}
 	decoded := decodeObject(raw, &w, path, probs)
-	st := scenarioStep{Clock: w.At, Note: w.Note, Agent: w.Agent, Connect: w.Connect, Salesforce: w.Salesforce, Session: w.Session, Omni: w.Omni}
-	everyone := w.Sweep != nil || w.Poll != nil // actions that cover every agent
+	st := scenarioStep{Clock: w.At, Note: w.Note, Agent: w.Agent, Connect: w.Connect, Salesforce: w.Salesforce, Session: w.Session, Omni: w.Omni,
+		Case: w.Case, Task: w.Task}
+	// Actions that cover every agent, or that no agent does (Email-to-Case).
+	everyone := w.Sweep != nil || w.Poll != nil || w.CaseSweep != nil || w.Case != nil && !w.Case.needsAgent()
 	if st.Agent == "" && !everyone {
 		st.Agent = defaultAgent
 	}
@@ -303,7 +316,7 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 	actions := setFields(&w)
 	switch len(actions) {
 	case 0:
-		probs.add(path, "names no action: give exactly one of connect, salesforce, sweep, session, omni or poll")
+		probs.add(path, "names no action: give exactly one of connect, salesforce, sweep, session, omni, poll, case, task or caseSweep")
 		return st, false
 	case 1:
 	default:
@@ -334,6 +347,25 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 			ok = false
 		}
 		return st, ok
+	case w.CaseSweep != nil:
+		if !*w.CaseSweep {
+			probs.add(path+".caseSweep", "must be true (leave the step out for no case sweep)")
+			ok = false
+		}
+		st.CaseSweep = true
+		if w.Agent != "" {
+			probs.add(path+".agent", "a case sweep covers every monitored queue; leave agent out")
+			ok = false
+		}
+		return st, ok
+	case w.Case != nil:
+		if !w.Case.needsAgent() && w.Agent != "" {
+			probs.add(path+".agent", "Email-to-Case creates cases and customer emails; leave agent out")
+			ok = false
+		}
+		ok = checkCaseAction(w.Case, path+".case", probs) && ok
+	case w.Task != nil:
+		ok = checkTaskAction(w.Task, path+".task", probs) && ok
 	case w.Connect != nil:
 		ok = checkConnectAction(w.Connect, path+".connect", probs) && ok
 	case w.Salesforce != nil:
@@ -661,6 +693,8 @@ func (st scenarioStep) describe() string {
 		return "[omni] " + st.Agent + " status " + *st.Omni.Status + " (the org only: no webhook)"
 	case st.Poll:
 		return "[poll] session poll (AuthSession of relevant users, recent Omni-Channel presence)"
+	case st.Case != nil || st.Task != nil || st.CaseSweep:
+		return st.describeRouting()
 	}
 	return "?"
 }
@@ -821,6 +855,9 @@ type scenarioRunner struct {
 	printed                                                map[string]bool // audit entries already shown
 	echoed                                                 map[string]bool // command ids whose echo was shown
 	consoleSeq                                             int
+
+	// rt is the routing day's state (scenario_routing.go).
+	rt routingRun
 }
 
 // runScenario starts a stack on a scripted clock and plays sc on it, printing the timeline.
@@ -917,6 +954,9 @@ func (r *scenarioRunner) setup(ctx context.Context) error {
 		field = config.Defaults().Identity.SalesforceField
 	}
 	var probs scenarioProblems
+	if err := r.setupRouting(ctx, cn, sf, &probs); err != nil {
+		return err
+	}
 	unknown := map[string]bool{} // agents already reported
 	for _, step := range r.sc.Steps {
 		path := fmt.Sprintf("steps[%d]", step.Index)
@@ -953,6 +993,7 @@ func (r *scenarioRunner) setup(ctx context.Context) error {
 			}
 		}
 	}
+	r.checkRoutingSteps(&probs)
 	if err := probs.err("scenario"); err != nil {
 		return err
 	}
@@ -961,6 +1002,7 @@ func (r *scenarioRunner) setup(ctx context.Context) error {
 	r.seenRequests = len(r.st.sims.connect.Requests())
 	r.seenPlatform = len(r.st.sims.salesforce.Events())
 	r.shownPlatform = r.seenPlatform
+	r.markRoutingSeen()
 	if t := r.st.sims.toggles; t != nil {
 		r.seenToggles = len(t.Inputs())
 	}
@@ -1026,6 +1068,9 @@ func (r *scenarioRunner) header() {
 	if r.sc.usesSessions() {
 		fmt.Fprintf(r.out, "  %s\n", r.sessionHeader())
 	}
+	if r.sc.usesRouting() {
+		fmt.Fprintf(r.out, "  %s\n", r.routingHeader())
+	}
 	fmt.Fprintln(r.out)
 }
 
@@ -1060,6 +1105,12 @@ func (r *scenarioRunner) play(ctx context.Context, step scenarioStep) error {
 		err = r.omniAction(step)
 	case step.Poll:
 		err = r.runPoll(ctx)
+	case step.Case != nil:
+		err = r.caseAction(ctx, step)
+	case step.Task != nil:
+		err = r.taskAction(step)
+	case step.CaseSweep:
+		err = r.runCaseSweep(ctx)
 	}
 	if err != nil {
 		return err
@@ -1276,6 +1327,11 @@ func (r *scenarioRunner) round(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
+	if fed, err := r.feedContactEvents(ctx); err != nil {
+		return false, err
+	} else if fed {
+		progressed = true
+	}
 	var cmds []map[string]any
 	for _, ev := range r.st.sims.salesforce.Events()[r.seenPlatform:] {
 		r.seenPlatform++
@@ -1397,6 +1453,7 @@ func (r *scenarioRunner) describeRecord(rec connectsim.Record) string {
 // (oldest first), then the Connect status changes the bridge made and the presence commands it
 // published.
 func (r *scenarioRunner) collect(ctx context.Context) error {
+	r.nameTasks()
 	var entries []audit.Entry
 	for _, name := range sortedKeys(r.agents) {
 		a := r.agents[name]
@@ -1412,6 +1469,11 @@ func (r *scenarioRunner) collect(ctx context.Context) error {
 			entries = append(entries, es...)
 		}
 	}
+	cases, err := r.caseAudit(ctx)
+	if err != nil {
+		return err
+	}
+	entries = append(entries, cases...)
 	slices.SortStableFunc(entries, func(x, y audit.Entry) int {
 		if c := x.Time.Compare(y.Time); c != 0 {
 			return c
@@ -1425,6 +1487,9 @@ func (r *scenarioRunner) collect(ctx context.Context) error {
 	r.printToggles()
 	reqs := r.st.sims.connect.Requests()
 	for _, q := range reqs[min(r.seenRequests, len(reqs)):] {
+		if r.printTaskRequest(q) {
+			continue
+		}
 		if q.Op != "PutUserStatus" {
 			continue
 		}
@@ -1444,9 +1509,15 @@ func (r *scenarioRunner) collect(ctx context.Context) error {
 		r.line("Connect", "PutUserStatus: %s → %s (%s)", who, r.connectStat[body.AgentStatusId], result)
 	}
 	r.seenRequests = len(reqs)
+	r.flushTaskRequests()
+	r.printCaseWrites()
 	// Platform events are listed here and consumed by the next round.
 	pes := r.st.sims.salesforce.Events()
 	for _, ev := range pes[min(r.shownPlatform, len(pes)):] {
+		if ev.Type == screenpop.Event {
+			r.printScreenPop(ev)
+			continue
+		}
 		if ev.Type != engine.PresenceCommandEvent {
 			continue
 		}
@@ -1500,6 +1571,10 @@ type auditDetails struct {
 // (for an echo, the sentence naming the command it confirms too), then each destination's
 // result, with the command it issued.
 func (r *scenarioRunner) printDecision(e audit.Entry) {
+	if isCaseEntry(e) {
+		r.printCaseDecision(e)
+		return
+	}
 	if isSessionEntry(e) {
 		r.printSessionDecision(e)
 		return

@@ -93,5 +93,5 @@ func (r *scenarioRunner) summary(ctx context.Context) error {
 		}
 		row("pending", "%s", strings.Join(pending, "; "))
 	}
-	return nil
+	return r.caseSummary(ctx)
 }

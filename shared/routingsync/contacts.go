@@ -51,8 +51,10 @@ func (s *Service) HandleContactEvent(ctx context.Context, ev contactevent.Event)
 			return err
 		}
 		e := rec.Entry
-		if e.ContactID == "" && e.State == routing.StateRouting {
-			e.ContactID = d.ContactID // the event outran the routed write
+		if e.ContactID == "" && e.State == routing.StateRouting && !hadTask(e, d.ContactID) {
+			// The event outran the routed write. A task the case had before is not this
+			// attempt's: its late event must not take the attempt over.
+			e.ContactID = d.ContactID
 		}
 		eff := routing.ApplyContactEvent(&e, ev, cfg.Routing)
 		if !eff.Changed {
@@ -124,4 +126,15 @@ func (s *Service) connected(ctx context.Context, assignOwner bool, e *routing.En
 		return err
 	}
 	return nil
+}
+
+// hadTask reports whether contactID was one of the entry's earlier tasks, as its history
+// (bounded by routing.MaxHistory) records them.
+func hadTask(e routing.Entry, contactID string) bool {
+	for _, st := range e.History {
+		if st.ContactID == contactID {
+			return true
+		}
+	}
+	return false
 }
