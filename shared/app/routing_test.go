@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
+	"github.com/omnibridge/omnibridge/shared/apperr"
 	"github.com/omnibridge/omnibridge/shared/config"
 	"github.com/omnibridge/omnibridge/shared/connect"
 	"github.com/omnibridge/omnibridge/shared/connect/connectsim"
@@ -629,5 +630,40 @@ func TestRoutingAdminRoutes(t *testing.T) {
 	audits := do("GET", "/audit?subject=case/"+caseID, "", nil)
 	if audits.Code != 200 || !strings.Contains(audits.Body.String(), `"outcome":"routed"`) {
 		t.Errorf("GET /audit for the case: %d %s", audits.Code, audits.Body)
+	}
+}
+
+// TestCaseReplyDuringAttemptIsRetried sends the agent's reply while the case's routing attempt is
+// claimed but has no task yet (its StartTaskContact in flight): the reply is refused retryably
+// rather than marking the case stopped, and once the attempt has its task the redelivered reply
+// stops it.
+func TestCaseReplyDuringAttemptIsRetried(t *testing.T) {
+	r := newRoutingRig(t, routingRigOptions{})
+	caseID, _ := r.newCase(r.queueA, "In flight", "Billing")
+	if got := r.process(r.event(sfevents.CaseCreated, caseID, nil)); got != routingsync.OutcomeRouted {
+		t.Fatalf("outcome %q", got)
+	}
+	rec, err := r.store.GetRouting(r.ctx, caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight := rec.Entry
+	inFlight.State, inFlight.ContactID = routing.StateRouting, ""
+	if _, err := r.store.PutRouting(r.ctx, inFlight, rec.Version); err != nil {
+		t.Fatal(err)
+	}
+	reply := r.event(sfevents.CaseEmailAdded, caseID, nil)
+	if _, err := r.cases.ProcessCase(r.ctx, reply); !apperr.Retryable(err) {
+		t.Fatalf("reply during the attempt: %v, want a retryable error", err)
+	}
+	if rep := r.runSweep(); rep.Errors != 0 {
+		t.Fatalf("sweep finishing the attempt: %+v", rep)
+	}
+	if got := r.process(reply); got != routingsync.OutcomeStopped {
+		t.Fatalf("redelivered reply: %q", got)
+	}
+	tasks := r.cn.Tasks()
+	if len(tasks) != 1 || !tasks[0].Ended {
+		t.Fatalf("tasks = %+v", tasks)
 	}
 }

@@ -445,6 +445,12 @@ func (s *Service) hold(ctx context.Context, cfg *engine.Compiled, rec dynamo.Rou
 // stop stops the case's live task.
 func (s *Service) stop(ctx context.Context, cfg *engine.Compiled, rec dynamo.RoutingRecord, detail, eventID string) (Result, error) {
 	e := rec.Entry
+	if e.State == routing.StateRouting && e.ContactID == "" {
+		// The attempt's task may be starting right now: marking the entry stopped would let the
+		// attempt's retry start it after the reply. Fail retryably; the sender retries once the
+		// attempt has its task, which is then stopped.
+		return Result{}, apperr.New(apperr.Unavailable, "case %s has a routing attempt whose task is not known yet; retry", e.CaseID)
+	}
 	if e.ContactID != "" {
 		if err := s.stopTask(ctx, e.ContactID); err != nil {
 			return Result{}, err
