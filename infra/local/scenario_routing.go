@@ -19,6 +19,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/connect"
 	"github.com/omnibridge/omnibridge/shared/connect/connectsim"
 	"github.com/omnibridge/omnibridge/shared/contactevent"
+	"github.com/omnibridge/omnibridge/shared/phone"
 	"github.com/omnibridge/omnibridge/shared/routing"
 	"github.com/omnibridge/omnibridge/shared/routingsync"
 	"github.com/omnibridge/omnibridge/shared/salesforce"
@@ -282,7 +283,7 @@ func (r *scenarioRunner) setupRouting(ctx context.Context, cn *connect.Client, s
 	rt.queueIDs, rt.queueNames, rt.connectQueue, rt.flows = map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
 	rt.byName, rt.byID, rt.taskName = map[string]*scenarioCase{}, map[string]*scenarioCase{}, map[string]string{}
 	var err error
-	if rt.contactEvents, err = app.ContactEvents(ctx, d); err != nil {
+	if rt.contactEvents, err = app.ContactEvents(phone.Numbers{})(ctx, d); err != nil {
 		return err
 	}
 	if !r.sc.usesRouting() {
