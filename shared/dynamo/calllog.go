@@ -99,32 +99,12 @@ func (s *Store) PutCallLog(ctx context.Context, st calllog.State, expectedVersio
 		return 0, apperr.Wrap(apperr.Internal, err, "encode call log state")
 	}
 	now := s.now()
-	item, err := attributevalue.MarshalMap(callLogItem{
+	it := callLogItem{
 		PK: callPrefix + st.ContactID, SK: callStateSK, TTL: now.Add(CallLogRetention).Unix(),
 		Version: expectedVersion + 1, At: sortableTime(st.LastEventAt), CaseID: st.Sync.CaseID, State: string(state),
-	})
-	if err != nil {
-		return 0, apperr.Wrap(apperr.Internal, err, "encode call log item")
 	}
-	cond := expression.Name("version").Equal(expression.Value(expectedVersion)).
-		And(notOlder("at", st.LastEventAt, b))
-	if expectedVersion == 0 {
-		cond = expression.AttributeNotExists(expression.Name(attrPK)).
-			Or(expression.Name(attrTTL).LessThanEqual(expression.Value(now.Unix())))
-	}
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return 0, apperr.Wrap(apperr.Internal, err, "build condition")
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.table),
-		Item:                      item,
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	if err != nil {
-		err = mapErr(err, "put call log")
+	newer := notOlder("at", st.LastEventAt, b)
+	if err := s.putVersioned(ctx, it, expectedVersion, now, &newer); err != nil {
 		if apperr.Is(err, apperr.Conflict) {
 			return 0, apperr.Wrap(apperr.Conflict, err, "call log of contact %s changed since version %d", st.ContactID, expectedVersion)
 		}

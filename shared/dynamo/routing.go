@@ -89,7 +89,7 @@ func (s *Store) PutRouting(ctx context.Context, e routing.Entry, expectedVersion
 	if !e.State.Live() {
 		it.TTL = now.Add(RoutingRetention).Unix()
 	}
-	if err := s.putVersioned(ctx, it, expectedVersion, now); err != nil {
+	if err := s.putVersioned(ctx, it, expectedVersion, now, nil); err != nil {
 		if apperr.Is(err, apperr.Conflict) {
 			return 0, apperr.Wrap(apperr.Conflict, err, "routing entry of case %s changed since version %d", e.CaseID, expectedVersion)
 		}
@@ -98,14 +98,22 @@ func (s *Store) PutRouting(ctx context.Context, e routing.Entry, expectedVersion
 	return expectedVersion + 1, nil
 }
 
-// putVersioned puts an item whose "version" attribute must equal expectedVersion, or, for 0,
-// which must not exist (or has expired).
-func (s *Store) putVersioned(ctx context.Context, it any, expectedVersion int64, now time.Time) error {
+// putVersioned puts an item whose stored "version" attribute must equal expectedVersion (and,
+// when and is set, meet that condition too), or, for 0, which must not exist (or has expired):
+// the optimistic write of the versioned items (routing entries, session states, call logs). A
+// failed condition is apperr.Conflict.
+func (s *Store) putVersioned(ctx context.Context, it any, expectedVersion int64, now time.Time, and *expression.ConditionBuilder) error {
+	if expectedVersion < 0 {
+		return apperr.New(apperr.Invalid, "expected version %d is negative", expectedVersion)
+	}
 	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return apperr.Wrap(apperr.Internal, err, "encode item")
 	}
 	cond := expression.Name("version").Equal(expression.Value(expectedVersion))
+	if and != nil {
+		cond = cond.And(*and)
+	}
 	if expectedVersion == 0 {
 		cond = expression.AttributeNotExists(expression.Name(attrPK)).
 			Or(expression.Name(attrTTL).LessThanEqual(expression.Value(now.Unix())))

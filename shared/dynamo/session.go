@@ -138,30 +138,8 @@ func (s *Store) PutSession(ctx context.Context, st session.State, expectedVersio
 	if !st.Active {
 		it.TTL = now.Add(SessionRetention).Unix()
 	}
-	item, err := attributevalue.MarshalMap(it)
-	if err != nil {
-		return 0, apperr.Wrap(apperr.Internal, err, "encode session item")
-	}
-	cond := expression.Name("version").Equal(expression.Value(expectedVersion)).
-		And(notOlder("at", st.At, b))
-	if expectedVersion == 0 {
-		// An expired item DynamoDB has not deleted yet counts as absent, as on read.
-		cond = expression.AttributeNotExists(expression.Name(attrPK)).
-			Or(expression.Name(attrTTL).LessThanEqual(expression.Value(now.Unix())))
-	}
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return 0, apperr.Wrap(apperr.Internal, err, "build condition")
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.table),
-		Item:                      item,
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	if err != nil {
-		err = mapErr(err, "put session")
+	newer := notOlder("at", st.At, b)
+	if err := s.putVersioned(ctx, it, expectedVersion, now, &newer); err != nil {
 		if apperr.Is(err, apperr.Conflict) {
 			return 0, apperr.Wrap(apperr.Conflict, err, "session of user %s changed since version %d or holds a newer observation than %s",
 				st.UserID, expectedVersion, st.At.UTC().Format(time.RFC3339Nano))
