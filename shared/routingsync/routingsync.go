@@ -367,6 +367,10 @@ func (s *Service) route(ctx context.Context, cfg *engine.Compiled, cat *catalog,
 		}
 		skillsNote = "; routed without skills: " + se.Reason
 	}
+	if d.StopFirst && e.State == routing.StateRouting && e.ContactID == "" && !resuming {
+		// As in stop: the live attempt's task may be starting; moving the case now would orphan it.
+		return Result{}, apperr.New(apperr.Unavailable, "case %s has a routing attempt whose task is not known yet; retry", e.CaseID)
+	}
 	if d.StopFirst && e.State.Live() && e.ContactID != "" {
 		if err := s.stopTask(ctx, e.ContactID); err != nil {
 			return Result{}, err
