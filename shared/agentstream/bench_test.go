@@ -155,7 +155,8 @@ func newBenchConc(b *testing.B, storeLatency, sfLatency time.Duration, agents in
 // with 10 ms per DynamoDB call and 50 ms per Salesforce call: batched (agents in parallel, one
 // publish) against the sequential baseline (one event at a time, one publish per event).
 // batched runs at the default concurrency (agentstream.DefaultConcurrency agents, and
-// engine.DefaultFlushConcurrency writes in Flush); batched-concurrency-32 at 32 for both.
+// engine.DefaultFlushConcurrency writes in Flush, 32 each); batched-concurrency-16 at the former
+// default of 16 for both.
 //
 //	go test ./shared/agentstream -run '^$' -bench KinesisBatch -benchtime 3x
 func BenchmarkKinesisBatch(b *testing.B) {
@@ -163,7 +164,7 @@ func BenchmarkKinesisBatch(b *testing.B) {
 		name     string
 		perEvent bool
 		conc     int
-	}{{"batched", false, 0}, {"batched-concurrency-32", false, 32}, {"sequential", true, 0}} {
+	}{{"batched", false, 0}, {"batched-concurrency-16", false, 16}, {"sequential", true, 0}} {
 		b.Run(mode.name, func(b *testing.B) {
 			s := newBenchConc(b, 10*time.Millisecond, 50*time.Millisecond, 100, mode.perEvent, mode.conc)
 			calls := s.h.Publisher.Calls()

@@ -29,8 +29,9 @@ const (
 	DefaultLinkMemoryTTL = time.Minute
 	// DefaultConflictRetries bounds reload-and-decide rounds after a version conflict.
 	DefaultConflictRetries = 5
-	// DefaultFlushConcurrency bounds concurrent per-agent writes in Flush.
-	DefaultFlushConcurrency = 16
+	// DefaultFlushConcurrency bounds concurrent per-agent writes in Flush (as many as the agents
+	// agentstream processes at once; BENCHMARKS §8.6).
+	DefaultFlushConcurrency = 32
 	// MaxPublishBatch is the most commands passed to one PublishPresenceCommands call: the sObject
 	// Collections limit.
 	MaxPublishBatch = 200
