@@ -572,7 +572,7 @@ func (r *scenarioRunner) printCallRequest(contactID string, q sfsim.Request, fir
 		r.cl.sfCalls[contactID] = append(r.cl.sfCalls[contactID], "query")
 	case sfsim.KindComposite:
 		var body struct {
-			AllOrNone bool                   `json:"allOrNone"`
+			AllOrNone bool                    `json:"allOrNone"`
 			Requests  []salesforce.Subrequest `json:"compositeRequest"`
 		}
 		_ = json.Unmarshal(q.Body, &body)
