@@ -307,8 +307,11 @@ func (r *scenarioRunner) callAction(ctx context.Context, step scenarioStep) erro
 	switch {
 	case c.Inbound != nil:
 		id, err := sim.Call(connectsim.NewCall{Customer: call.from, Queue: c.Inbound.Queue})
+		if apperr.Is(err, apperr.NotFound) {
+			return fmt.Errorf("call.inbound.queue: Connect has no queue %q in the seed", c.Inbound.Queue)
+		}
 		if err != nil {
-			return fmt.Errorf("call.inbound.queue: %w", err)
+			return err
 		}
 		leg := r.addLeg(call, id, c.Inbound.Queue)
 		from := call.from
@@ -374,8 +377,11 @@ func (r *scenarioRunner) callAction(ctx context.Context, step scenarioStep) erro
 		r.line("CCP", "%s hangs up %s: after-contact work begins", a.username, leg)
 	case c.Transfer != nil:
 		next, err := sim.Transfer(id, c.Transfer.Queue)
+		if apperr.Is(err, apperr.NotFound) {
+			return fmt.Errorf("call.transfer.queue: Connect has no queue %q in the seed", c.Transfer.Queue)
+		}
 		if err != nil {
-			return fmt.Errorf("call.transfer.queue: %w", err)
+			return err
 		}
 		r.line("CCP", "%s transfers %s to %s: %s ends (after-contact work), %s waits in %s", a.username, leg, c.Transfer.Queue,
 			leg, r.addLeg(call, next, c.Transfer.Queue), c.Transfer.Queue)
