@@ -452,6 +452,8 @@ func TestScenarioCallProblems(t *testing.T) {
 			"steps[3] at 09:03:00: call c#1 is CONNECTED on ana.agent@example.com: hang up (or transfer) before the wrap-up"},
 		{"a hold of a call on another agent", start + `, {"at": "09:02:00", "call": {"answer": "c"}}, {"at": "09:03:00", "agent": "ben.agent@example.com", "call": {"hold": "c"}}]}`,
 			"steps[3] at 09:03:00: call c has no leg on ben.agent@example.com"},
+		{"a transfer to a queue Connect does not have", start + `, {"at": "09:02:00", "call": {"answer": "c"}}, {"at": "09:03:00", "call": {"transfer": {"call": "c", "queue": "Nowhere"}}}]}`,
+			`steps[3] at 09:03:00: call.transfer.queue: Connect has no queue "Nowhere" in the seed`},
 		{"a hold after the hang-up", start + `, {"at": "09:02:00", "call": {"answer": "c"}}, {"at": "09:03:00", "call": {"hangUp": "c"}}, {"at": "09:04:00", "call": {"hold": "c"}}]}`,
 			"steps[4] at 09:04:00: call c#1 is ENDED on ana.agent@example.com, not connected"},
 	}
