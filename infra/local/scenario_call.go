@@ -748,7 +748,7 @@ func (r *scenarioRunner) callSummary(ctx context.Context) error {
 		}
 		fmt.Fprintf(r.out, "  call %s from %s (%d leg(s))\n", call.name, from, len(call.legs))
 		for _, id := range call.legs {
-			if err := r.legSummary(ctx, id); err != nil {
+			if err := r.legSummary(ctx, call, id); err != nil {
 				return err
 			}
 		}
@@ -757,7 +757,7 @@ func (r *scenarioRunner) callSummary(ctx context.Context) error {
 }
 
 // legSummary prints one leg of a call.
-func (r *scenarioRunner) legSummary(ctx context.Context, id string) error {
+func (r *scenarioRunner) legSummary(ctx context.Context, call *scenarioCall, id string) error {
 	leg := r.cl.legName[id]
 	row := func(kind, format string, args ...any) {
 		fmt.Fprintf(r.out, "    %-12s%s\n", kind+":", fmt.Sprintf(format, args...))
@@ -781,25 +781,25 @@ func (r *scenarioRunner) legSummary(ctx context.Context, id string) error {
 		row("caller", "withheld (%s): nothing created in Salesforce", s.Withheld)
 		return nil
 	}
+	creator, err := r.caseCreator(ctx, call)
+	if err != nil {
+		return err
+	}
 	switch {
 	case s.WhoID == "":
 		row("caller", "%s, no Contact", s.Number)
 	case s.ContactCreated:
 		row("caller", "%s, %s created", s.Number, r.sfName(s.WhoID))
-	case s.ChainRoot != "" && s.ChainRoot != id:
-		row("caller", "%s, %s (as %s)", s.Number, r.sfName(s.WhoID), r.cl.legName[s.ChainRoot])
+	case s.Match == nil:
+		row("caller", "%s, %s (the Case's, from %s)", s.Number, r.sfName(s.WhoID), creator)
 	default:
-		via := ""
-		if m := s.Match; m != nil {
-			via = " by " + strings.ToUpper(m.Via)
-		}
 		_, f, _ := r.st.sims.salesforce.Record(s.WhoID)
-		row("caller", "%s, %s matched%s (Phone stored as %q)", s.Number, r.sfName(s.WhoID), via, f["Phone"])
+		row("caller", "%s, %s matched by %s (Phone stored as %q)", s.Number, r.sfName(s.WhoID), strings.ToUpper(s.Match.Via), f["Phone"])
 	}
 	if s.CaseID != "" {
 		how := "created"
 		if !s.CaseCreated {
-			how = "joined (created by " + cmp.Or(r.cl.legName[s.ChainRoot], s.ChainRoot) + ")"
+			how = "joined (created by " + creator + ")"
 		}
 		_, f, _ := r.st.sims.salesforce.Record(s.CaseID)
 		row("Case", "%s %s: %q, owner %s, ContactId %s", r.sfName(s.CaseID), how, f["Subject"], r.sfName(fmt.Sprint(f["OwnerId"])), r.sfName(fmt.Sprint(f["ContactId"])))
@@ -834,6 +834,21 @@ func (r *scenarioRunner) legSummary(ctx context.Context, id string) error {
 		row("pop", "none")
 	}
 	return nil
+}
+
+// caseCreator names the leg of the call that created its Case ("no leg" when none did).
+func (r *scenarioRunner) caseCreator(ctx context.Context, call *scenarioCall) (string, error) {
+	for _, id := range call.legs {
+		rec, err := r.st.deps.Store.GetCallLog(ctx, id)
+		switch {
+		case apperr.Is(err, apperr.NotFound):
+		case err != nil:
+			return "", fmt.Errorf("summary: call log of %s: %w", r.cl.legName[id], err)
+		case rec.State.Sync.CaseCreated:
+			return r.cl.legName[id], nil
+		}
+	}
+	return "no leg", nil
 }
 
 // stepLogs reads the leg's Omnibridge_Call_Log__c records from the org, in call order.

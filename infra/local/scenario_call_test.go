@@ -369,6 +369,64 @@ func TestScenarioCallDelivery(t *testing.T) {
 	}
 }
 
+// TestScenarioCallTransferReversed delivers a transferred call's events newest first: the second
+// leg's completion arrives first and creates the call's one Case, and the first leg, the call's
+// root, joins it when its events arrive.
+func TestScenarioCallTransferReversed(t *testing.T) {
+	sc, err := parseScenario([]byte(`{"name": "late transfer", "date": "2026-12-08", "agent": "ana.agent@example.com", "steps": [
+		{"at": "09:00:00", "connect": {"login": "Available"}},
+		{"at": "09:00:10", "agent": "ben.agent@example.com", "connect": {"login": "Available"}},
+		{"at": "09:01:00", "call": {"inbound": {"call": "eve", "from": "+14155551212", "queue": "BasicQueue"}}},
+		{"at": "09:01:10", "call": {"answer": "eve"}},
+		{"at": "09:02:00", "call": {"transfer": {"call": "eve", "queue": "BasicQueue"}}},
+		{"at": "09:02:30", "call": {"wrapUp": "eve"}},
+		{"at": "09:03:00", "agent": "ben.agent@example.com", "call": {"answer": "eve"}},
+		{"at": "09:05:00", "agent": "ben.agent@example.com", "call": {"hangUp": "eve"}},
+		{"at": "09:06:00", "agent": "ben.agent@example.com", "call": {"wrapUp": "eve"}},
+		{"at": "09:10:00", "call": {"deliver": {"call": "eve", "order": "reversed"}}}
+	]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	var cases, tasks, logs int
+	inspect := func(st *stack) {
+		org := st.sims.salesforce
+		cases, tasks, logs = org.Count("Case"), org.Count("Task"), org.Count(calllog.LogObject)
+	}
+	if err := runScenario(context.Background(), sc, scenarioOptions{inspect: inspect}, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	timeline := out.String()
+	block := stepBlocks(timeline)["09:10:00"]
+	for _, c := range []struct{ name, want string }{
+		{"the second leg's completion comes first and creates the Case", "callLog     eve#2 logged: created Case 00000001;"},
+		{"the root leg joins it", "callLog     eve#1 transfer-joined: another contact of the call created its Case 00000001: this contact joins it"},
+		{"without a search of its own", "Salesforce  composite (allOrNone) for eve#1, 5 subrequest(s):"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(block, c.want) {
+				t.Fatalf("the delivery lacks %q:\n%s", c.want, block)
+			}
+		})
+	}
+	t.Run("the summary names the leg that created the Case", func(t *testing.T) {
+		want := `    caller:     +14155551212, Contact "Alice Nguyen" (the Case's, from eve#2)` + "\n" +
+			`    Case:       Case 00000001 joined (created by eve#2)`
+		if !strings.Contains(timeline, want) {
+			t.Fatalf("the summary lacks\n%s\n%s", want, timeline[strings.Index(timeline, "Summary at"):])
+		}
+	})
+	t.Run("one Case, a Task and four steps per leg", func(t *testing.T) {
+		if cases != 1 || tasks != 2 || logs != 8 {
+			t.Fatalf("%d cases, %d tasks, %d logs; want 1, 2, 8", cases, tasks, logs)
+		}
+		if n := strings.Count(block, "search: FIND"); n != 1 {
+			t.Fatalf("%d searches, want 1:\n%s", n, block)
+		}
+	})
+}
+
 // TestScenarioCallProblems checks the call steps' mistakes: those the file shows, with their
 // paths, and those only the simulators can find.
 func TestScenarioCallProblems(t *testing.T) {
