@@ -65,8 +65,10 @@ import (
 // console "open"/"closed"), "sweep", or the session day's "session" (login, logout,
 // browserClosed, activity), "omni" (status) and "poll" (scenario_session.go), or the routing
 // day's "case" (new, waiting, customerEmail, agentReply, comment), "task" (accept, complete) and
-// "caseSweep" (scenario_routing.go). Agents are Connect usernames; contacts are names the
-// scenario gives them in "offer", cases names it gives them in "new" or "waiting".
+// "caseSweep" (scenario_routing.go), or the call day's "call" (inbound, answer, hold, resume,
+// transfer, hangUp, wrapUp, deliver; scenario_call.go). Agents are Connect usernames; contacts
+// are names the scenario gives them in "offer", cases names it gives them in "new" or
+// "waiting", calls names it gives them in "inbound".
 
 // Delays the runner puts between an action and its consequences, so each happens at its own
 // instant on the scripted clock (events of one system must be strictly newer than the last).
@@ -94,7 +96,7 @@ type scenario struct {
 }
 
 // scenarioStep is one step; exactly one of Connect, Salesforce, Sweep, Session, Omni, Poll, Case,
-// Task and CaseSweep is set.
+// Task, CaseSweep and Call is set.
 type scenarioStep struct {
 	Index      int
 	At         time.Time
@@ -110,6 +112,7 @@ type scenarioStep struct {
 	Case       *caseStepAction
 	Task       *taskStepAction
 	CaseSweep  bool
+	Call       *callStepAction
 }
 
 // connectStepAction is what the agent does in the CCP; exactly one field is set.
@@ -220,6 +223,7 @@ func parseScenario(raw []byte) (*scenario, error) {
 	}
 	contacts := map[string]bool{}  // offered contact names
 	cases := map[string]bool{}     // created case names
+	calls := map[string]bool{}     // call names
 	closed := map[string]bool{}    // agents whose console is closed
 	browser := map[string]string{} // agents' Salesforce session: "open", "closed" (browser) or none
 	var last time.Time             // the latest valid step time
@@ -241,6 +245,7 @@ func parseScenario(raw []byte) (*scenario, error) {
 		}
 		checkContacts(st, path, contacts, &probs)
 		checkCases(st, path, cases, &probs)
+		checkCalls(st, path, calls, &probs)
 		if sf := st.Salesforce; sf != nil {
 			switch {
 			case sf.Console != nil:
@@ -286,6 +291,7 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 		Case       *caseStepAction       `json:"case"`
 		Task       *taskStepAction       `json:"task"`
 		CaseSweep  *bool                 `json:"caseSweep"`
+		Call       *callStepAction       `json:"call"`
 	}
 	if kind := strictjson.TypeName(raw); kind != "an object" {
 		probs.add(path, "want an object with at and one action, got %s", kind)
@@ -293,9 +299,10 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 	}
 	decoded := decodeObject(raw, &w, path, probs)
 	st := scenarioStep{Clock: w.At, Note: w.Note, Agent: w.Agent, Connect: w.Connect, Salesforce: w.Salesforce, Session: w.Session, Omni: w.Omni,
-		Case: w.Case, Task: w.Task}
-	// Actions that cover every agent, or that no agent does (Email-to-Case).
-	everyone := w.Sweep != nil || w.Poll != nil || w.CaseSweep != nil || w.Case != nil && !w.Case.needsAgent()
+		Case: w.Case, Task: w.Task, Call: w.Call}
+	// Actions that cover every agent, or that no agent does (Email-to-Case, a customer calling,
+	// EventBridge delivering).
+	everyone := w.Sweep != nil || w.Poll != nil || w.CaseSweep != nil || w.Case != nil && !w.Case.needsAgent() || w.Call != nil && !w.Call.needsAgent()
 	if st.Agent == "" && !everyone {
 		st.Agent = defaultAgent
 	}
@@ -316,7 +323,7 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 	actions := setFields(&w)
 	switch len(actions) {
 	case 0:
-		probs.add(path, "names no action: give exactly one of connect, salesforce, sweep, session, omni, poll, case, task or caseSweep")
+		probs.add(path, "names no action: give exactly one of connect, salesforce, sweep, session, omni, poll, case, task, caseSweep or call")
 		return st, false
 	case 1:
 	default:
@@ -366,6 +373,12 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 		ok = checkCaseAction(w.Case, path+".case", probs) && ok
 	case w.Task != nil:
 		ok = checkTaskAction(w.Task, path+".task", probs) && ok
+	case w.Call != nil:
+		if !w.Call.needsAgent() && w.Agent != "" {
+			probs.add(path+".agent", "the caller calls and EventBridge delivers, not an agent; leave agent out")
+			ok = false
+		}
+		ok = checkCallAction(w.Call, path+".call", probs) && ok
 	case w.Connect != nil:
 		ok = checkConnectAction(w.Connect, path+".connect", probs) && ok
 	case w.Salesforce != nil:
@@ -695,6 +708,8 @@ func (st scenarioStep) describe() string {
 		return "[poll] session poll (AuthSession of relevant users, recent Omni-Channel presence)"
 	case st.Case != nil || st.Task != nil || st.CaseSweep:
 		return st.describeRouting()
+	case st.Call != nil:
+		return st.describeCall()
 	}
 	return "?"
 }
@@ -858,6 +873,8 @@ type scenarioRunner struct {
 
 	// rt is the routing day's state (scenario_routing.go).
 	rt routingRun
+	// cl is the call day's state (scenario_call.go).
+	cl callRun
 }
 
 // runScenario starts a stack on a scripted clock and plays sc on it, printing the timeline.
@@ -957,6 +974,7 @@ func (r *scenarioRunner) setup(ctx context.Context) error {
 	if err := r.setupRouting(ctx, cn, sf, &probs); err != nil {
 		return err
 	}
+	r.setupCalls(sf)
 	unknown := map[string]bool{} // agents already reported
 	for _, step := range r.sc.Steps {
 		path := fmt.Sprintf("steps[%d]", step.Index)
@@ -1071,6 +1089,9 @@ func (r *scenarioRunner) header() {
 	if r.sc.usesRouting() {
 		fmt.Fprintf(r.out, "  %s\n", r.routingHeader())
 	}
+	if r.sc.usesCalls() {
+		fmt.Fprintf(r.out, "  %s\n", r.callsHeader())
+	}
 	fmt.Fprintln(r.out)
 }
 
@@ -1091,6 +1112,7 @@ func (r *scenarioRunner) play(ctx context.Context, step scenarioStep) error {
 		fmt.Fprintf(r.out, "          # %s\n", step.Note)
 	}
 	r.clock.moveTo(step.At)
+	r.cl.step = step.Index
 	var err error
 	switch {
 	case step.Connect != nil:
@@ -1111,6 +1133,8 @@ func (r *scenarioRunner) play(ctx context.Context, step scenarioStep) error {
 		err = r.taskAction(step)
 	case step.CaseSweep:
 		err = r.runCaseSweep(ctx)
+	case step.Call != nil:
+		err = r.callAction(ctx, step)
 	}
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/omnibridge/omnibridge/shared/audit"
 	"github.com/omnibridge/omnibridge/shared/connect"
 	"github.com/omnibridge/omnibridge/shared/connect/connectsim"
+	"github.com/omnibridge/omnibridge/shared/contactdispatch"
 	"github.com/omnibridge/omnibridge/shared/contactevent"
 	"github.com/omnibridge/omnibridge/shared/phone"
 	"github.com/omnibridge/omnibridge/shared/routing"
@@ -648,22 +649,36 @@ func (r *scenarioRunner) feedContactEvents(ctx context.Context) (bool, error) {
 		return cmp.Compare(r.taskOrder(x.Event.Detail.ContactID), r.taskOrder(y.Event.Detail.ContactID))
 	})
 	for _, ev := range fresh {
+		if r.isCallEvent(ev) {
+			if err := r.feedCallEvent(ctx, ev); err != nil {
+				return false, err
+			}
+			continue
+		}
 		d := ev.Event.Detail
 		name := r.rt.taskName[d.ContactID]
 		if name != "" {
 			r.line("contact", "%s", r.describeContactEvent(name, d))
 		}
-		rep, err := r.rt.contactEvents(ctx, json.RawMessage(ev.Data))
-		switch {
-		case err != nil:
-			r.line("contact", "%s %s: contact-events failed: %v (EventBridge would retry)", d.EventType, cmp.Or(name, d.ContactID), err)
-		case rep.Poison != "":
-			r.line("contact", "%s %s: refused: %s", d.EventType, cmp.Or(name, d.ContactID), rep.Poison)
-		case len(rep.Failed) > 0:
-			r.line("contact", "%s %s: %s could not process it", d.EventType, cmp.Or(name, d.ContactID), strings.Join(rep.Failed, ", "))
-		}
+		r.dispatchContactEvent(ctx, ev, name)
 	}
 	return true, r.collect(ctx)
+}
+
+// dispatchContactEvent hands one contact event to the contact-events function and lists a
+// failure or a refusal under the contact's name.
+func (r *scenarioRunner) dispatchContactEvent(ctx context.Context, ev connectsim.ContactEventRecord, name string) contactdispatch.Report {
+	d := ev.Event.Detail
+	rep, err := r.rt.contactEvents(ctx, json.RawMessage(ev.Data))
+	switch {
+	case err != nil:
+		r.line("contact", "%s %s: contact-events failed: %v (EventBridge would retry)", d.EventType, cmp.Or(name, d.ContactID), err)
+	case rep.Poison != "":
+		r.line("contact", "%s %s: refused: %s", d.EventType, cmp.Or(name, d.ContactID), rep.Poison)
+	case len(rep.Failed) > 0:
+		r.line("contact", "%s %s: %s could not process it", d.EventType, cmp.Or(name, d.ContactID), strings.Join(rep.Failed, ", "))
+	}
+	return rep
 }
 
 // taskOrder orders contacts for the timeline: case tasks by case, then by task, then everything
@@ -904,6 +919,9 @@ func (r *scenarioRunner) caseWrite(id string, fields map[string]any) orderedLine
 // printScreenPop lists a screen pop the bridge published and plays the console component, which
 // opens the case in the agent's console unless the console is closed.
 func (r *scenarioRunner) printScreenPop(ev sfsim.Event) {
+	if r.printCallPop(ev) {
+		return
+	}
 	userID, _ := ev.Fields[screenpop.FieldUserID].(string)
 	recordID, _ := ev.Fields[screenpop.FieldRecordID].(string)
 	contactID, _ := ev.Fields[screenpop.FieldConnectContactID].(string)

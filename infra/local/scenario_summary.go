@@ -93,5 +93,8 @@ func (r *scenarioRunner) summary(ctx context.Context) error {
 		}
 		row("pending", "%s", strings.Join(pending, "; "))
 	}
-	return r.caseSummary(ctx)
+	if err := r.caseSummary(ctx); err != nil {
+		return err
+	}
+	return r.callSummary(ctx)
 }

@@ -256,7 +256,7 @@ func TestParseScenarioProblems(t *testing.T) {
 		{"unknown nested field", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "connect": {"offer": {"contact": "c", "chanel": "VOICE"}}}]}`,
 			[]string{`steps[0].connect.offer: unknown field "chanel" (want one of: contact, channel, direction, queue)`}},
 		{"unknown step field", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "connnect": {"logout": true}}]}`,
-			[]string{`steps[0]: unknown field "connnect" (want one of: at, note, agent, connect, salesforce, sweep, session, omni, poll, case, task, caseSweep)`}},
+			[]string{`steps[0]: unknown field "connnect" (want one of: at, note, agent, connect, salesforce, sweep, session, omni, poll, case, task, caseSweep, call)`}},
 		{"no action", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00"}]}`, []string{"steps[0]: names no action"}},
 		{"two actions", `{"name": "x", "agent": "a", "steps": [{"at": "09:00:00", "sweep": true, "connect": {"logout": true}}]}`,
 			[]string{"steps[0]: has 2 actions (connect, sweep)"}},
