@@ -301,6 +301,12 @@ func TestNextPlan(t *testing.T) {
 			t.Fatalf("plan = %s", js(p))
 		}
 	})
+	t.Run("first heard of after the disconnect: the case and steps, no pop", func(t *testing.T) {
+		p := apply(lifecycle[3]).Next(cfg)
+		if !p.NeedCase || p.Pop || p.SkipPop != "the call had ended before its Case was popped" {
+			t.Fatalf("plan = %s", js(p))
+		}
+	})
 	t.Run("no task when disabled", func(t *testing.T) {
 		no := false
 		if p := apply(lifecycle...).Next(config.CallLogging{Enabled: true, CreateTask: &no}); p.Task {

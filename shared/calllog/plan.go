@@ -64,10 +64,15 @@ func (s State) Next(cfg config.CallLogging) Plan {
 		p.Task = true
 	}
 	if s.Sync.PopID == "" && s.Sync.PopSkipped == "" {
-		if phase == PhaseConnected {
-			p.Pop = true
-		} else {
+		switch {
+		case phase != PhaseConnected:
 			p.SkipPop = "the contact completed before its Case was popped"
+		case s.DisconnectedAt.Set():
+			// The bridge first hears of the call after it ended (events delivered late): a pop
+			// now would open the Case in the agent's console during later work.
+			p.SkipPop = "the call had ended before its Case was popped"
+		default:
+			p.Pop = true
 		}
 	}
 	return p
