@@ -34,7 +34,7 @@ type function struct {
 // functions lists every function by its folder name under functions/.
 var functions = map[string]function{
 	"admin-api": {
-		routes: []string{"/health", "/config", "/config/", "/audit", "/simulate", "/routing/"},
+		routes: []string{"/health", "/config", "/config/", "/audit", "/simulate", "/routing/", "/calls/"},
 		http:   app.AdminAPIHandler,
 		invoke: invokeHTTP(app.AdminAPIHandler),
 	},
