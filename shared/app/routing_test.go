@@ -667,3 +667,38 @@ func TestCaseReplyDuringAttemptIsRetried(t *testing.T) {
 		t.Fatalf("tasks = %+v", tasks)
 	}
 }
+
+// TestCaseSweepBudgetLosesNoCase sweeps a backlog larger than routing.sweepBatch: each run routes
+// at most the batch, with 8 cases in flight at once, and the cursor stops before any case the
+// spent budget left waiting, so one pass over the backlog routes every case.
+func TestCaseSweepBudgetLosesNoCase(t *testing.T) {
+	const n, batch = 30, 7
+	r := newRoutingRig(t, routingRigOptions{routing: map[string]any{"sweepBatch": batch}})
+	recs := make([]map[string]any, n)
+	for i := range recs {
+		recs[i] = map[string]any{"Subject": fmt.Sprintf("Backlog %d", i), "Status": "New", "OwnerId": r.queueA, config.DefaultSkillsField: "Billing"}
+	}
+	if _, err := r.org.InsertMany("Case", recs); err != nil {
+		t.Fatal(err)
+	}
+	routed := 0
+	for run := 1; ; run++ {
+		rep := r.runSweep()
+		if rep.Routed > batch {
+			t.Fatalf("run %d routed %d, more than the batch", run, rep.Routed)
+		}
+		routed += rep.Routed
+		if rep.Complete {
+			if routed != n {
+				t.Fatalf("the first pass ended after %d runs with %d of %d cases routed", run, routed, n)
+			}
+			break
+		}
+		if run > n {
+			t.Fatal("the sweep never completed a pass")
+		}
+	}
+	if got := len(r.cn.Tasks()); got != n {
+		t.Fatalf("%d tasks, want %d", got, n)
+	}
+}

@@ -42,6 +42,9 @@ type SweepReport struct {
 	MissingQueues []string `json:"missingQueues,omitempty"`
 }
 
+// outcomeDeferred is a sweep item that needed a route after the run's budget was spent.
+const outcomeDeferred = "deferred"
+
 // sweepReserve is the time a sweep leaves before its context's deadline: it stops taking cases
 // and saves its cursor, so a Lambda timeout never loses a page's progress.
 const sweepReserve = 20 * time.Second
@@ -92,6 +95,9 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 			break
 		}
 		n := s.sweepRows(ctx, cfg, cat, rows, &budget, &rep)
+		if n == 0 {
+			break // the budget or the deadline ran out before this page's first case
+		}
 		last := rows[n-1]
 		cursor = dynamo.SweepCursor{CreatedDate: last.CreatedDate, CaseID: last.ID}
 		if err := s.d.Store.PutSweepCursor(ctx, cursor); err != nil {
@@ -132,10 +138,22 @@ func (s *Service) sweepRows(ctx context.Context, cfg *engine.Compiled, cat *cata
 		return nil
 	}
 	defer func() { s.flushWriteBacks(ctx, updates, rep) }()
+	spend := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if *budget <= 0 {
+			return false
+		}
+		*budget--
+		return true
+	}
+	// deferred marks rows that needed a route when the budget had run out (spent by rows running
+	// at the same time): the cursor stops before the first of them, so the next run takes it.
+	deferred := make([]bool, len(rows))
 	sem := make(chan struct{}, s.opts.SweepConcurrency)
 	var wg sync.WaitGroup
 	taken := 0
-	for _, row := range rows {
+	for i, row := range rows {
 		mu.Lock()
 		stop := *budget <= 0 || s.nearDeadline(ctx)
 		mu.Unlock()
@@ -143,26 +161,19 @@ func (s *Service) sweepRows(ctx context.Context, cfg *engine.Compiled, cat *cata
 			break
 		}
 		taken++
-		rep.Scanned++
 		sem <- struct{}{}
 		wg.Add(1)
-		go func(row CaseRow) {
+		go func(i int, row CaseRow) {
 			defer func() { <-sem; wg.Done() }()
-			outcome, err := s.sweepCase(ctx, cfg, cat, row, collect, func() bool {
-				mu.Lock()
-				defer mu.Unlock()
-				if *budget <= 0 {
-					return false
-				}
-				*budget--
-				return true
-			})
+			outcome, err := s.sweepCase(ctx, cfg, cat, row, collect, spend)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err != nil:
 				rep.Errors++
 				s.opts.Logger.WarnContext(ctx, "sweep: case left for the next run", "caseId", row.ID, "error", err)
+			case outcome == outcomeDeferred:
+				deferred[i] = true
 			case outcome == OutcomeRouted:
 				rep.Routed++
 			case outcome == OutcomeHeld:
@@ -172,9 +183,16 @@ func (s *Service) sweepRows(ctx context.Context, cfg *engine.Compiled, cat *cata
 			default:
 				rep.Skipped++
 			}
-		}(row)
+		}(i, row)
 	}
 	wg.Wait()
+	for i := range taken {
+		if deferred[i] {
+			taken = i
+			break
+		}
+	}
+	rep.Scanned += taken
 	return taken
 }
 
@@ -207,7 +225,7 @@ func (s *Service) sweepCase(ctx context.Context, cfg *engine.Compiled, cat *cata
 			key, reason = entry.AttemptKey, entry.Reason // finish the attempt that never got its task
 		}
 		if attempt == 0 && !spend() {
-			return OutcomeIgnored, nil
+			return outcomeDeferred, nil
 		}
 		d := routing.Decision{Action: routing.ActionRoute, Reason: reason, Queue: mapping, Key: key, Detail: "backlog sweep: open case in queue " + q + " without a task"}
 		res, err := s.route(ctx, cfg, cat, c, d, rec, "", wb)
