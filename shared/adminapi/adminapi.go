@@ -79,9 +79,10 @@ const MaxBodyBytes = config.MaxDocumentBytes
 
 // API serves the admin routes.
 type API struct {
-	store Store
-	opts  Options
-	mux   *http.ServeMux
+	store    Store
+	opts     Options
+	mux      *http.ServeMux
+	patterns []string
 }
 
 // New returns the admin API over store.
@@ -90,18 +91,18 @@ func New(store Store, opts Options) *API {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &API{store: store, opts: opts, mux: http.NewServeMux()}
-	a.mux.HandleFunc("GET /health", a.health)
-	a.mux.HandleFunc("GET /config", a.getConfig)
-	a.mux.HandleFunc("PUT /config", a.putConfig)
-	a.mux.HandleFunc("GET /config/history", a.history)
-	a.mux.HandleFunc("GET /config/versions/{version}", a.version)
-	a.mux.HandleFunc("POST /config/versions/{version}/restore", a.restore)
-	a.mux.HandleFunc("GET /audit", a.audit)
+	a.handle("GET /health", a.health)
+	a.handle("GET /config", a.getConfig)
+	a.handle("PUT /config", a.putConfig)
+	a.handle("GET /config/history", a.history)
+	a.handle("GET /config/versions/{version}", a.version)
+	a.handle("POST /config/versions/{version}/restore", a.restore)
+	a.handle("GET /audit", a.audit)
 	if opts.Simulator != nil {
-		a.mux.HandleFunc("POST /simulate", a.simulate)
+		a.handle("POST /simulate", a.simulate)
 	}
 	if opts.Routing != nil {
-		a.mux.HandleFunc("GET /routing/cases/{caseId}", a.routingCase)
+		a.handle("GET /routing/cases/{caseId}", a.routingCase)
 	}
 	if opts.States != nil {
 		a.stateRoutes()
@@ -125,7 +126,17 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Handle registers an extra route, such as POST /simulate from a later feature.
-func (a *API) Handle(pattern string, h http.HandlerFunc) { a.mux.HandleFunc(pattern, h) }
+func (a *API) Handle(pattern string, h http.HandlerFunc) { a.handle(pattern, h) }
+
+// handle registers a route and remembers its pattern for Patterns.
+func (a *API) handle(pattern string, h http.HandlerFunc) {
+	a.patterns = append(a.patterns, pattern)
+	a.mux.HandleFunc(pattern, h)
+}
+
+// Patterns lists the routes the API serves ("GET /health", ...), in registration order; the
+// deployment template must route each path to the function (a test compares them).
+func (a *API) Patterns() []string { return slices.Clone(a.patterns) }
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	level := slog.LevelInfo

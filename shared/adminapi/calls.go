@@ -71,7 +71,7 @@ type CallView struct {
 const callAuditLimit = 50
 
 func (a *API) callRoutes() {
-	a.mux.HandleFunc("GET /calls/{contactId}", a.getCall)
+	a.handle("GET /calls/{contactId}", a.getCall)
 }
 
 func viewOf(st calllog.State, version int64) CallView {

@@ -44,8 +44,8 @@ type ClearedStateResponse struct {
 }
 
 func (a *API) stateRoutes() {
-	a.mux.HandleFunc("DELETE /agents/{connectUserId}/state", a.deleteAgentState)
-	a.mux.HandleFunc("DELETE /users/{salesforceUserId}/session", a.deleteSessionState)
+	a.handle("DELETE /agents/{connectUserId}/state", a.deleteAgentState)
+	a.handle("DELETE /users/{salesforceUserId}/session", a.deleteSessionState)
 }
 
 // deleteAgentState clears an agent's presence mirror: both sides' last events and statuses,
