@@ -430,11 +430,7 @@ func TestScenarioCallTransferReversed(t *testing.T) {
 // TestScenarioCallProblems checks the call steps' mistakes: those the file shows, with their
 // paths, and those only the simulators can find.
 func TestScenarioCallProblems(t *testing.T) {
-	parse := []struct {
-		name string
-		file string
-		want []string
-	}{
+	parse := []parseProblem{
 		{"inbound without from and queue", `{"name": "x", "steps": [{"at": "09:00:00", "call": {"inbound": {"call": "c"}}}]}`,
 			[]string{`steps[0].call.inbound.from: required: the caller's number in E.164, such as +14155551212 ("" for a withheld number)`, "steps[0].call.inbound.queue: required"}},
 		{"inbound without a name", `{"name": "x", "steps": [{"at": "09:00:00", "call": {"inbound": {"from": "", "queue": "q"}}}]}`,
@@ -468,19 +464,7 @@ func TestScenarioCallProblems(t *testing.T) {
 		{"a deliver step with an agent", `{"name": "x", "steps": [{"at": "09:00:00", "agent": "a", "call": {"deliver": {"call": "c"}}}]}`,
 			[]string{"steps[0].agent: the caller calls and EventBridge delivers, not an agent; leave agent out"}},
 	}
-	for _, c := range parse {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := parseScenario([]byte(c.file))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
-		})
-	}
+	checkParseProblems(t, parse)
 	t.Run("the call day parses", func(t *testing.T) {
 		raw, err := os.ReadFile(callDayPath)
 		if err != nil {

@@ -250,11 +250,7 @@ func TestScenarioCaseComments(t *testing.T) {
 // TestScenarioRoutingProblems checks the routing steps' mistakes: those the file shows, with
 // their paths, and those only the stack can find.
 func TestScenarioRoutingProblems(t *testing.T) {
-	parse := []struct {
-		name string
-		file string
-		want []string
-	}{
+	parse := []parseProblem{
 		{"new case without name and queue", `{"name": "x", "steps": [{"at": "09:00:00", "case": {"new": {"subject": "s"}}}]}`,
 			[]string{"steps[0].case.new.case: required", "steps[0].case.new.queue: required"}},
 		{"unknown case field", `{"name": "x", "steps": [{"at": "09:00:00", "case": {"new": {"case": "c", "queue": "q", "skill": "Billing"}}}]}`,
@@ -283,19 +279,7 @@ func TestScenarioRoutingProblems(t *testing.T) {
 		{"case sweep with an agent", `{"name": "x", "steps": [{"at": "09:00:00", "agent": "a", "caseSweep": true}]}`,
 			[]string{"steps[0].agent: a case sweep covers every monitored queue; leave agent out"}},
 	}
-	for _, c := range parse {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := parseScenario([]byte(c.file))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
-		})
-	}
+	checkParseProblems(t, parse)
 	t.Run("the routing day parses", func(t *testing.T) {
 		raw, err := os.ReadFile(routingDayPath)
 		if err != nil {

@@ -236,11 +236,7 @@ func TestScenarioUnlinkedAgent(t *testing.T) {
 // TestParseScenarioProblems checks that every kind of mistake in a scenario file is reported
 // with the step index and field it is in.
 func TestParseScenarioProblems(t *testing.T) {
-	cases := []struct {
-		name string
-		file string
-		want []string
-	}{
+	cases := []parseProblem{
 		{"not JSON", `{"name": "x",`, []string{"not valid JSON at line 1"}},
 		{"not an object", `[1]`, []string{"want a JSON object with name and steps, got an array"}},
 		{"unknown top-level field", `{"name": "x", "colour": 1, "steps": [{"at": "09:00:00", "agent": "a", "sweep": true}]}`,
@@ -303,19 +299,7 @@ func TestParseScenarioProblems(t *testing.T) {
 		{"poll false", `{"name": "x", "steps": [{"at": "09:00:00", "poll": false}]}`, []string{"steps[0].poll: must be true"}},
 		{"poll with an agent", `{"name": "x", "steps": [{"at": "09:00:00", "agent": "a", "poll": true}]}`, []string{"steps[0].agent: a session poll covers every relevant user"}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := parseScenario([]byte(c.file))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
-		})
-	}
+	checkParseProblems(t, cases)
 	t.Run("the sample parses", func(t *testing.T) {
 		raw, err := os.ReadFile(samplePath)
 		if err != nil {
@@ -474,4 +458,29 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// parseProblem is a scenario file parseScenario must refuse, and what its error must say.
+type parseProblem struct {
+	name string
+	file string
+	want []string
+}
+
+// checkParseProblems runs each case as a subtest: parseScenario fails, naming every want.
+func checkParseProblems(t *testing.T, cases []parseProblem) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseScenario([]byte(c.file))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
 }
