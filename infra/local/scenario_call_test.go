@@ -78,14 +78,7 @@ func readOrgCall(t *testing.T, st *stack, number string) orgCall {
 // arrive reversed and twice logged exactly as it is when they arrive in order. Then the org's
 // records, and the whole timeline against a golden file.
 func TestScenarioCallDay(t *testing.T) {
-	raw, err := os.ReadFile(callDayPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := parseScenario(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := parseScenarioFile(t, callDayPath)
 	var out bytes.Buffer
 	var counts map[string]int
 	var pops []map[string]any
@@ -111,12 +104,7 @@ func TestScenarioCallDay(t *testing.T) {
 	timeline := out.String()
 	blocks := stepBlocks(timeline)
 
-	steps := []struct {
-		name   string
-		at     string
-		want   []string
-		unwant []string
-	}{
+	steps := []stepLines{
 		{"an inbound call is queued and nothing is written yet", "09:00:00", []string{
 			"caller      alice calls from +14155551212: alice#1 waits in BasicQueue",
 			"contact     INITIATED alice#1 (INBOUND)",
@@ -196,27 +184,7 @@ func TestScenarioCallDay(t *testing.T) {
 			"contact     bob#1: the dispatcher had already handled event",
 		}, []string{"console     ben.agent@example.com's console opens"}},
 	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			block, ok := blocks[st.at]
-			if !ok {
-				t.Fatalf("no step at %s in the timeline:\n%s", st.at, timeline)
-			}
-			rest := block
-			for _, w := range st.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("step %s lacks %q (after the lines before it):\n%s", st.at, w, block)
-				}
-				rest = rest[i+len(w):]
-			}
-			for _, u := range st.unwant {
-				if strings.Contains(block, u) {
-					t.Fatalf("step %s has %q:\n%s", st.at, u, block)
-				}
-			}
-		})
-	}
+	checkStepLines(t, timeline, blocks, steps)
 	t.Run("the late events after the first change nothing", func(t *testing.T) {
 		block := blocks["12:10:00"]
 		if n := strings.Count(block, "composite (allOrNone)"); n != 1 {

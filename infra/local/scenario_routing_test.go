@@ -28,14 +28,7 @@ const anaSalesforceID = "005xx000001SwiUAAS"
 // customer's reply routed again, Ana's reply stopping the task, and a last sweep with nothing to
 // do; then Connect's and Salesforce's records, and the whole timeline against a golden file.
 func TestScenarioRoutingDay(t *testing.T) {
-	raw, err := os.ReadFile(routingDayPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := parseScenario(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := parseScenarioFile(t, routingDayPath)
 	var out bytes.Buffer
 	var tasks []connectsim.Contact
 	var tokens []connectsim.TokenUse
@@ -55,12 +48,7 @@ func TestScenarioRoutingDay(t *testing.T) {
 	timeline := out.String()
 	blocks := stepBlocks(timeline)
 
-	steps := []struct {
-		name   string
-		at     string
-		want   []string
-		unwant []string
-	}{
+	steps := []stepLines{
 		{"a waiting case sends no webhook", "06:40:00", []string{
 			`Salesforce  case backlog-1 (00000001, 500xx0000000001AAA) in queue Support_Tier_A: "Invoice copy needed", priority Medium, skills Billing has waited since before the bridge was deployed`,
 		}, []string{"routing     ", "StartTaskContact"}},
@@ -129,27 +117,7 @@ func TestScenarioRoutingDay(t *testing.T) {
 			"caseSweep   2 open case(s) in monitored queues: 0 routed, 0 held, 0 failed, 2 with a task or needing none, 0 left for the next run; reached the newest case",
 		}, []string{"routing     ", "StartTaskContact", "updated:"}},
 	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			block, ok := blocks[st.at]
-			if !ok {
-				t.Fatalf("no step at %s in the timeline:\n%s", st.at, timeline)
-			}
-			rest := block
-			for _, w := range st.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("step %s lacks %q (after the lines before it):\n%s", st.at, w, block)
-				}
-				rest = rest[i+len(w):]
-			}
-			for _, u := range st.unwant {
-				if strings.Contains(block, u) {
-					t.Fatalf("step %s has %q:\n%s", st.at, u, block)
-				}
-			}
-		})
-	}
+	checkStepLines(t, timeline, blocks, steps)
 	t.Run("ends with each case's routing, task and Salesforce state", func(t *testing.T) {
 		for _, want := range []string{
 			"  case backlog-1 (00000001, 500xx0000000001AAA)\n" +

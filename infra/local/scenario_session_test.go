@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,14 +24,7 @@ const jdoeSalesforceID = "0055e000003AbCdAAK"
 // immediate switch-off on logout, and exactly the distribution toggles that go with them; then
 // the whole timeline against a golden file.
 func TestScenarioSessionDay(t *testing.T) {
-	raw, err := os.ReadFile(sessionDayPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := parseScenario(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := parseScenarioFile(t, sessionDayPath)
 	var out bytes.Buffer
 	var toggles []map[string]any
 	var toggleCalls int
@@ -47,12 +39,7 @@ func TestScenarioSessionDay(t *testing.T) {
 
 	// Each step's block must contain these lines (substrings) in this order, and none of the
 	// unwanted ones.
-	steps := []struct {
-		name   string
-		at     string
-		want   []string
-		unwant []string
-	}{
+	steps := []stepLines{
 		{"login switches John on with the login reason", "08:00:00", []string{
 			"[session] jdoe login (session valid 2 h)",
 			"Salesforce  jdoe logs in: AuthSession (UI, Application) valid 2 h, until 10:00:00",
@@ -127,27 +114,7 @@ func TestScenarioSessionDay(t *testing.T) {
 			`decision    unchanged: Salesforce status "Offline", was "Offline"`,
 		}, []string{"session     ", "toggle      ", "PutUserStatus", "console not open"}},
 	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			block, ok := blocks[st.at]
-			if !ok {
-				t.Fatalf("no step at %s in the timeline:\n%s", st.at, timeline)
-			}
-			rest := block
-			for _, w := range st.want {
-				i := strings.Index(rest, w)
-				if i < 0 {
-					t.Fatalf("step %s lacks %q (after the lines before it):\n%s", st.at, w, block)
-				}
-				rest = rest[i+len(w):]
-			}
-			for _, u := range st.unwant {
-				if strings.Contains(block, u) {
-					t.Fatalf("step %s has %q:\n%s", st.at, u, block)
-				}
-			}
-		})
-	}
+	checkStepLines(t, timeline, blocks, steps)
 	t.Run("the distribution toggle received exactly the four switches", func(t *testing.T) {
 		type input struct {
 			online bool

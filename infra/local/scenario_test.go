@@ -484,3 +484,51 @@ func checkParseProblems(t *testing.T, cases []parseProblem) {
 		})
 	}
 }
+
+// stepLines is what one step of a day's timeline must show: want in order, and none of unwant.
+type stepLines struct {
+	name   string
+	at     string
+	want   []string
+	unwant []string
+}
+
+// checkStepLines checks each step's block of the timeline (stepBlocks) as a subtest.
+func checkStepLines(t *testing.T, timeline string, blocks map[string]string, steps []stepLines) {
+	t.Helper()
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			block, ok := blocks[st.at]
+			if !ok {
+				t.Fatalf("no step at %s in the timeline:\n%s", st.at, timeline)
+			}
+			rest := block
+			for _, w := range st.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("step %s lacks %q (after the lines before it):\n%s", st.at, w, block)
+				}
+				rest = rest[i+len(w):]
+			}
+			for _, u := range st.unwant {
+				if strings.Contains(block, u) {
+					t.Fatalf("step %s has %q:\n%s", st.at, u, block)
+				}
+			}
+		})
+	}
+}
+
+// parseScenarioFile reads and parses a scenario file, failing the test on any problem.
+func parseScenarioFile(t *testing.T, path string) *scenario {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := parseScenario(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
