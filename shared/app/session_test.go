@@ -1346,9 +1346,9 @@ func TestSessionOmniWithoutConnectAgent(t *testing.T) {
 	}
 }
 
-// failingSessions is the table with PutSession failing while fail is set, the way a crash
-// after the delivery and before the state write leaves the table: the poll's folded write
-// (deliver first, then store the state once) never happened.
+// failingSessions is the table with PutSession and PutFirstSights failing while fail is set, the
+// way a crash after the delivery and before the state write leaves the table: the poll's folded
+// write (deliver first, then store the state once) never happened.
 type failingSessions struct {
 	*dynamo.Store
 	fail bool
@@ -1359,6 +1359,13 @@ func (f *failingSessions) PutSession(ctx context.Context, st session.State, v in
 		return 0, apperr.New(apperr.Unavailable, "injected: lost before the state write")
 	}
 	return f.Store.PutSession(ctx, st, v, b)
+}
+
+func (f *failingSessions) PutFirstSights(ctx context.Context, states []session.State) error {
+	if f.fail {
+		return apperr.New(apperr.Unavailable, "injected: lost before the state write")
+	}
+	return f.Store.PutFirstSights(ctx, states)
 }
 
 // TestSessionPollStateWriteLost: the first poll delivers its switch-ons and then loses every

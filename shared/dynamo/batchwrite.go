@@ -41,26 +41,53 @@ var _ batchWriteAPI = (*dynamodb.Client)(nil)
 // That also leaves no key in two chunks, so chunks may be written in any order.
 func (s *Store) putItems(ctx context.Context, op string, items []map[string]types.AttributeValue) error {
 	items = lastPerKey(items)
+	reqs := make([]types.WriteRequest, len(items))
+	for i, it := range items {
+		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
+	}
+	return s.writeRequests(ctx, op, reqs)
+}
+
+// deleteItems deletes the items of keys unconditionally, as putItems writes: BatchWriteMax per
+// call, unprocessed requests sent again. Repeated keys are deleted once; an absent item is no
+// error.
+func (s *Store) deleteItems(ctx context.Context, op string, keys []map[string]types.AttributeValue) error {
+	keys = lastPerKey(keys)
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, k := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+	}
+	return s.writeRequests(ctx, op, reqs)
+}
+
+// writeRequests sends reqs (no two for one key) in BatchWriteItem calls, or one by one over an
+// API without BatchWriteItem.
+func (s *Store) writeRequests(ctx context.Context, op string, reqs []types.WriteRequest) error {
 	bw, ok := s.db.(batchWriteAPI)
 	if !ok {
 		var errs []error
-		for _, it := range items {
-			_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: it})
+		for _, r := range reqs {
+			var err error
+			if r.PutRequest != nil {
+				_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: r.PutRequest.Item})
+			} else {
+				_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: r.DeleteRequest.Key})
+			}
 			if err != nil {
 				errs = append(errs, mapErr(err, op))
 			}
 		}
 		if len(errs) > 0 {
-			return apperr.Wrap(apperr.CodeOf(errs[0]), errors.Join(errs...), "%s: %d of %d items not written", op, len(errs), len(items))
+			return apperr.Wrap(apperr.CodeOf(errs[0]), errors.Join(errs...), "%s: %d of %d items not written", op, len(errs), len(reqs))
 		}
 		return nil
 	}
 	var g errgroup.Group
 	g.SetLimit(batchWriteParallel)
-	failed := make([]int, (len(items)+BatchWriteMax-1)/BatchWriteMax)
+	failed := make([]int, (len(reqs)+BatchWriteMax-1)/BatchWriteMax)
 	errs := make([]error, len(failed))
-	for i := 0; i*BatchWriteMax < len(items); i++ {
-		chunk := items[i*BatchWriteMax : min((i+1)*BatchWriteMax, len(items))]
+	for i := 0; i*BatchWriteMax < len(reqs); i++ {
+		chunk := reqs[i*BatchWriteMax : min((i+1)*BatchWriteMax, len(reqs))]
 		g.Go(func() error {
 			failed[i], errs[i] = s.batchWrite(ctx, bw, op, chunk)
 			return nil
@@ -79,17 +106,14 @@ func (s *Store) putItems(ctx context.Context, op string, items []map[string]type
 				break
 			}
 		}
-		return apperr.Wrap(apperr.CodeOf(first), err, "%s: %d of %d items not written", op, n, len(items))
+		return apperr.Wrap(apperr.CodeOf(first), err, "%s: %d of %d items not written", op, n, len(reqs))
 	}
 	return nil
 }
 
-// batchWrite writes one chunk and returns how many of its items were not written, with why.
-func (s *Store) batchWrite(ctx context.Context, bw batchWriteAPI, op string, chunk []map[string]types.AttributeValue) (int, error) {
-	reqs := make([]types.WriteRequest, len(chunk))
-	for i, it := range chunk {
-		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
-	}
+// batchWrite writes one chunk and returns how many of its requests were not carried out, with
+// why.
+func (s *Store) batchWrite(ctx context.Context, bw batchWriteAPI, op string, reqs []types.WriteRequest) (int, error) {
 	wait := 20 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		res, err := bw.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{

@@ -30,14 +30,29 @@ func (s *Store) DeleteAgent(ctx context.Context, connectUserID string) (ClearedS
 	return s.deleteState(ctx, agentPrefix+connectUserID, agentSK, "agent "+connectUserID+" has no stored state")
 }
 
-// DeleteSession deletes a Salesforce user's session state (18-character id) and returns what it
-// held; apperr.NotFound when there was none. The next poll treats a logged-in user as first
-// seen.
+// DeleteSession deletes a Salesforce user's session state (18-character id), their versioned
+// item and first-sight item both, and returns what the one in effect held (the versioned item
+// when there was one); apperr.NotFound when there was neither. The next poll treats a
+// logged-in user as first seen.
 func (s *Store) DeleteSession(ctx context.Context, userID string) (ClearedState, error) {
 	if userID == "" {
 		return ClearedState{}, apperr.New(apperr.Invalid, "user id is empty")
 	}
-	return s.deleteState(ctx, sessionPK, userID, "user "+userID+" has no stored session state")
+	missing := "user " + userID + " has no stored session state"
+	versioned, err := s.deleteState(ctx, sessionPK, userID, missing)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		return ClearedState{}, err
+	}
+	first, ferr := s.deleteState(ctx, sessionPK, userID+firstSightSuffix, missing)
+	switch {
+	case err == nil:
+		if ferr != nil && !apperr.Is(ferr, apperr.NotFound) {
+			return ClearedState{}, ferr
+		}
+		return versioned, nil
+	default:
+		return first, ferr
+	}
 }
 
 func (s *Store) deleteState(ctx context.Context, pk, sk, missing string) (ClearedState, error) {

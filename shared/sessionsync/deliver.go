@@ -203,11 +203,17 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 		d.s.opts.Logger.WarnContext(ctx, "session: presence engine flush", "err", err)
 	}
 	// One goroutine per user at a time, so a user's writes stay in order; the users' are
-	// independent (their own items, conditional on their own versions).
+	// independent (their own items, conditional on their own versions). Decisions on users
+	// without a versioned item are stored together, as first-sight items.
 	var g errgroup.Group
 	g.SetLimit(d.s.opts.WriteConcurrency)
-	errs := make([]error, len(pending))
+	errs := make([]error, len(pending)+1)
+	var firsts []queued
 	for i, q := range pending {
+		if !q.stored && q.rec.Version == 0 {
+			firsts = append(firsts, q)
+			continue
+		}
 		id := q.rec.State.UserID
 		g.Go(func() error {
 			if ctx.Err() != nil {
@@ -217,6 +223,12 @@ func (d *delivery) flush(ctx context.Context) (Delivered, error) {
 				return nil
 			}
 			errs[i] = d.settle(ctx, q, failed[id], delivered[id])
+			return nil
+		})
+	}
+	if len(firsts) > 0 {
+		g.Go(func() error {
+			errs[len(pending)] = d.settleFirstSights(ctx, firsts, failed, delivered)
 			return nil
 		})
 	}
@@ -249,7 +261,55 @@ func (d *delivery) snapshot() Delivered {
 // corrections); the next run sends it. An unstored poll decision that meets such a write is not
 // decided again in this run: the next poll observes the user afresh.
 func (d *delivery) settle(ctx context.Context, q queued, failed map[key]error, delivered []session.Action) error {
-	rec := q.rec
+	sent := d.sentAndAudit(q.rec, failed)
+	return d.store(ctx, q, q.rec, sent, failed, delivered, 0)
+}
+
+// settleFirstSights stores the poll's decisions on users who have no versioned item (first
+// sight, or a first-sight item still in effect) as first-sight items, 25 to a call and without
+// conditions, Retry being the actions that failed. Then it reads which of those users have a
+// versioned item now: one a webhook decision wrote after the poll read the table. That
+// decision stands (a versioned item supersedes a first-sight item), and its delivery may have
+// reached the targets before this delivery's opposite action, so it is settled as after a
+// conflict: its availability is queued again where that may have happened (see corrections).
+// A versioned item written after the check was written after this delivery, so its own
+// delivery lands last.
+//
+// A failed batch leaves the users without a stored state: the next poll sees them for the
+// first time again and sends the same switch.
+func (d *delivery) settleFirstSights(ctx context.Context, qs []queued, failed map[string]map[key]error, delivered map[string][]session.Action) error {
+	states := make([]session.State, len(qs))
+	ids := make([]string, len(qs))
+	sent := make([]map[key]bool, len(qs))
+	for i, q := range qs {
+		id := q.rec.State.UserID
+		sent[i] = d.sentAndAudit(q.rec, failed[id])
+		st := q.rec.State
+		st.Retry = retryLeft(q.rec.State.Retry, sent[i], failed[id])
+		states[i], ids[i] = st, id
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store first-sight states of %d users: %w", len(qs), err)
+	}
+	if err := d.s.d.Store.PutFirstSights(ctx, states); err != nil {
+		return fmt.Errorf("store first-sight states of %d users: %w", len(qs), err)
+	}
+	written, err := d.s.d.Store.VersionedSessions(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("check %d first-sight users for concurrent writes: %w", len(ids), err)
+	}
+	var errs []error
+	for i, q := range qs {
+		if rec, ok := written[ids[i]]; ok {
+			errs = append(errs, d.store(ctx, q, rec, sent[i], failed[ids[i]], delivered[ids[i]], 1))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sentAndAudit returns the keys of rec's Retry actions that were delivered, and counts and
+// audits the ones that failed.
+func (d *delivery) sentAndAudit(rec dynamo.SessionRecord, failed map[key]error) map[key]bool {
 	sent := map[key]bool{}
 	for _, a := range rec.State.Retry {
 		if _, bad := failed[keyOf(a)]; !bad {
@@ -263,23 +323,36 @@ func (d *delivery) settle(ctx context.Context, q queued, failed map[key]error, d
 			ID: fmt.Sprintf("%s/%s/%s/failed", k.causedBy, k.target, onOff(k.online)), EventID: k.causedBy,
 			Outcome: "delivery-failed", Message: msg, Details: map[string]any{"target": k.target, "online": k.online}})
 	}
+	return sent
+}
+
+// retryLeft is retry without the actions sent, the failed ones' attempts counted.
+func retryLeft(retry []session.Action, sent map[key]bool, failed map[key]error) []session.Action {
+	var out []session.Action
+	for _, a := range retry {
+		if sent[keyOf(a)] {
+			continue
+		}
+		if _, bad := failed[keyOf(a)]; bad {
+			a.Attempts++
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// store writes rec (q's record, or from attempt 1 on the one reloaded after a concurrent write)
+// with its Retry less the actions sent, and after a reload the corrections, reloading again on
+// a conflict.
+func (d *delivery) store(ctx context.Context, q queued, rec dynamo.SessionRecord, sent map[key]bool, failed map[key]error, delivered []session.Action, attempt int) error {
 	bound := q.bound
-	if q.stored {
+	if q.stored || attempt > 0 {
 		bound = d.cfg.Bound(d.s.opts.Now())
 	}
 	var fixes []session.Action
-	for attempt := 0; ; attempt++ {
+	for ; ; attempt++ {
 		st := rec.State
-		st.Retry = nil
-		for _, a := range rec.State.Retry {
-			if sent[keyOf(a)] {
-				continue
-			}
-			if _, bad := failed[keyOf(a)]; bad {
-				a.Attempts++
-			}
-			st.Retry = append(st.Retry, a)
-		}
+		st.Retry = retryLeft(rec.State.Retry, sent, failed)
 		if attempt > 0 { // rec was reloaded: a newer decision may have been overtaken
 			fixes = d.corrections(rec.State, delivered, st.Retry)
 			st.Retry = append(st.Retry, fixes...)

@@ -56,6 +56,10 @@ type Report struct {
 //     that the user is still relevant), and stored retries are delivered again;
 //  4. users with a valid session and no stored state get "poll active" too (first sight).
 //
+// Decisions on users without a versioned item are stored as first-sight items, in batches
+// (delivery.settleFirstSights); first-sight items a versioned item has since superseded are
+// deleted at the end of the run.
+//
 // Only transitions write or send anything; confirmations cost nothing but the reads.
 func (s *Service) Poll(ctx context.Context) (Report, error) {
 	now := s.opts.Now()
@@ -94,6 +98,7 @@ func (s *Service) Poll(ctx context.Context) (Report, error) {
 
 	d := newDelivery(s, cfg)
 	var gone []dynamo.SessionRecord
+	var superseded []string // first-sight items a versioned item replaced
 	for rec, err := range s.d.Store.Sessions(ctx) {
 		if err != nil {
 			if rec.State.UserID == "" {
@@ -106,6 +111,9 @@ func (s *Service) Poll(ctx context.Context) (Report, error) {
 		}
 		rep.StoredUsers++
 		id := rec.State.UserID
+		if rec.StaleFirstSight {
+			superseded = append(superseded, id)
+		}
 		exp, isActive := active[id]
 		delete(active, id)
 		switch {
@@ -138,6 +146,12 @@ func (s *Service) Poll(ctx context.Context) (Report, error) {
 	}
 	done, err := d.flush(ctx)
 	rep.Delivered = done
+	if len(superseded) > 0 {
+		// Best effort: an item left is only read past again, and deleted by the next run.
+		if derr := s.d.Store.DeleteFirstSights(ctx, superseded); derr != nil {
+			s.opts.Logger.WarnContext(ctx, "session: superseded first-sight states not deleted", "users", len(superseded), "err", derr)
+		}
+	}
 	return rep, err
 }
 

@@ -8,7 +8,9 @@
 // leaves Retry only once its target accepted it, so a failed input, a failed call or a crash
 // between the two is retried by the next run. A poll decision is sent first and stored once,
 // with only its failed actions in Retry: the poll takes it again from Salesforce's sessions
-// on its next run if the write never happened (see Service.decidePoll).
+// on its next run if the write never happened (see Service.decidePoll). A poll decision on a
+// user with no versioned item is stored as a first-sight item, in batches (see
+// delivery.settleFirstSights and dynamo.SessionRecord).
 package sessionsync
 
 import (
@@ -41,6 +43,13 @@ type Store interface {
 	AppendAudit(ctx context.Context, e audit.Entry, retention time.Duration) error
 	// AppendAudits writes many entries as AppendAudit would, in batches.
 	AppendAudits(ctx context.Context, entries []audit.Entry, retention time.Duration) error
+	// PutFirstSights stores poll decisions on users without a versioned item, in batches and
+	// without conditions; VersionedSessions then finds the users a webhook decision wrote
+	// meanwhile, whose versioned items supersede them (see dynamo.SessionRecord).
+	PutFirstSights(ctx context.Context, states []session.State) error
+	VersionedSessions(ctx context.Context, userIDs []string) (map[string]dynamo.SessionRecord, error)
+	// DeleteFirstSights removes superseded first-sight items.
+	DeleteFirstSights(ctx context.Context, userIDs []string) error
 }
 
 var _ Store = (*dynamo.Store)(nil)
