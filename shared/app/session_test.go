@@ -1314,6 +1314,98 @@ func TestSessionStaleDeliveryCorrected(t *testing.T) {
 	}
 }
 
+// afterFirstSights runs a hook once, after the first PutFirstSights has written, to interleave a
+// webhook decision between the poll's first-sight write and its check for concurrent writes.
+type afterFirstSights struct {
+	*dynamo.Store
+	once  sync.Once
+	after func()
+}
+
+func (a *afterFirstSights) PutFirstSights(ctx context.Context, states []session.State) error {
+	err := a.Store.PutFirstSights(ctx, states)
+	if err == nil {
+		a.once.Do(a.after)
+	}
+	return err
+}
+
+// TestSessionWebhookAfterFirstSightWrite: the poll switches a user it sees for the first time
+// on and stores that as a first-sight item; the user's logout is then decided on that state by
+// the webhook, before the poll checks for concurrent writes. The logout's versioned item
+// supersedes the first-sight item, the poll's check finds it and queues the switch-off again
+// (it cannot tell whether its switch-on landed after it), the target ends off, and the next
+// poll deletes the superseded first-sight item.
+func TestSessionWebhookAfterFirstSightWrite(t *testing.T) {
+	r := newSessionRig(t, rigOptions{targets: distributionOnly})
+	r.addUsers(rigUserSpec{relevant: true}, "ana")
+	r.startSession(sessionT0, 0, "ana")
+	sf := benchClient(t, r)
+	eng, err := engineWith(r.deps, sf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := &afterFirstSights{Store: r.store, after: func() {
+		if s, ok := r.state("ana"); !ok || !s.Active {
+			t.Errorf("state the webhook decides on %s: want the poll's first-sight state, active", stateString(s))
+		}
+		r.endSessions("ana")
+		if got := r.send(sfevents.SessionLogout, "ana", r.clock.Now().Add(time.Second)); got != string(session.OutcomeToggledOff) {
+			t.Errorf("logout outcome %q, want toggled-off", got)
+		}
+	}}
+	svc, err := sessionsync.New(sessionsync.Deps{Store: table, Configs: engine.NewConfigSource(r.store, ConfigRefresh),
+		Org: sessionOrg{sf}, Presence: eng, Publisher: presencePublisher{sf}}, sessionsync.Options{Now: r.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.at(time.Minute)
+	rep, err := svc.Poll(r.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.toggleSequence(), []toggle{{"ana", true, config.DefaultReasonLoggedIn}, {"ana", false, config.DefaultReasonLoggedOut}}; !slices.Equal(got, want) {
+		t.Fatalf("inputs %+v, want the poll's switch-on and then the webhook's switch-off %+v", got, want)
+	}
+	s, _ := r.state("ana")
+	if s.Active || !samePtr(s.Available, ptr(false)) || len(s.Retry) != 1 || s.Retry[0].Online {
+		t.Errorf("state after the poll %s: want the logout's, off, with the switch-off queued again", stateString(s))
+	}
+	if rep.Delivered.Corrected != 1 {
+		t.Errorf("report %+v: want 1 corrected", rep)
+	}
+	stale := func() bool {
+		for rec, err := range r.store.Sessions(r.ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.State.UserID == r.user("ana").id {
+				return rec.StaleFirstSight
+			}
+		}
+		t.Fatal("no stored state for ana")
+		return false
+	}
+	if !stale() {
+		t.Errorf("want the first-sight item still stored beside the logout's versioned item")
+	}
+
+	r.resetCounters()
+	r.at(6 * time.Minute)
+	if _, err := svc.Poll(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.toggleSequence(); len(got) != 1 || got[0].Online {
+		t.Errorf("next poll's inputs %+v, want the queued switch-off only", got)
+	}
+	if s, _ := r.state("ana"); s.Active || len(s.Retry) != 0 {
+		t.Errorf("state after the next poll %s: want logged out with nothing to retry", stateString(s))
+	}
+	if stale() {
+		t.Errorf("the next poll left the superseded first-sight item")
+	}
+}
+
 // TestSessionOmniWithoutConnectAgent: a Salesforce user with no Connect agent still gets the
 // Omni-Channel commands, published untracked, since the presence engine has no state to keep
 // them in.
