@@ -40,29 +40,28 @@ var _ batchWriteAPI = (*dynamodb.Client)(nil)
 // same item written twice, so only the last is sent, as the last of sequential puts would win.
 // That also leaves no key in two chunks, so chunks may be written in any order.
 func (s *Store) putItems(ctx context.Context, op string, items []map[string]types.AttributeValue) error {
-	items = lastPerKey(items)
-	reqs := make([]types.WriteRequest, len(items))
-	for i, it := range items {
-		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
-	}
-	return s.writeRequests(ctx, op, reqs)
+	return s.writeRequests(ctx, op, items, func(it map[string]types.AttributeValue) types.WriteRequest {
+		return types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
+	})
 }
 
 // deleteItems deletes the items of keys unconditionally, as putItems writes: BatchWriteMax per
 // call, unprocessed requests sent again. Repeated keys are deleted once; an absent item is no
 // error.
 func (s *Store) deleteItems(ctx context.Context, op string, keys []map[string]types.AttributeValue) error {
-	keys = lastPerKey(keys)
-	reqs := make([]types.WriteRequest, len(keys))
-	for i, k := range keys {
-		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
-	}
-	return s.writeRequests(ctx, op, reqs)
+	return s.writeRequests(ctx, op, keys, func(k map[string]types.AttributeValue) types.WriteRequest {
+		return types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+	})
 }
 
-// writeRequests sends reqs (no two for one key) in BatchWriteItem calls, or one by one over an
-// API without BatchWriteItem.
-func (s *Store) writeRequests(ctx context.Context, op string, reqs []types.WriteRequest) error {
+// writeRequests sends one request per item or key (the last of any with the same key) in
+// BatchWriteItem calls, or one by one over an API without BatchWriteItem.
+func (s *Store) writeRequests(ctx context.Context, op string, items []map[string]types.AttributeValue, request func(map[string]types.AttributeValue) types.WriteRequest) error {
+	items = lastPerKey(items)
+	reqs := make([]types.WriteRequest, len(items))
+	for i, it := range items {
+		reqs[i] = request(it)
+	}
 	bw, ok := s.db.(batchWriteAPI)
 	if !ok {
 		var errs []error
