@@ -151,18 +151,14 @@ func (s *Store) GetAgent(ctx context.Context, connectUserID string) (AgentRecord
 	if connectUserID == "" {
 		return AgentRecord{}, apperr.New(apperr.Invalid, "agent id is empty")
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            key(agentPrefix+connectUserID, agentSK),
-		ConsistentRead: aws.Bool(true),
-	})
+	item, err := s.liveItem(ctx, agentPrefix+connectUserID, agentSK, "get agent")
 	if err != nil {
-		return AgentRecord{}, mapErr(err, "get agent")
+		return AgentRecord{}, err
 	}
-	if len(out.Item) == 0 || expired(out.Item, s.now().Unix()) {
+	if item == nil {
 		return AgentRecord{}, apperr.New(apperr.NotFound, "agent %s has no stored state", connectUserID)
 	}
-	return decodeAgent(out.Item, connectUserID)
+	return decodeAgent(item, connectUserID)
 }
 
 // GetAgents reads the agent items of many Connect users at once (BatchGetItem, consistent

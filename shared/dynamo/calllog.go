@@ -56,19 +56,15 @@ func (s *Store) GetCallLog(ctx context.Context, contactID string) (CallLogRecord
 	if contactID == "" {
 		return CallLogRecord{}, apperr.New(apperr.Invalid, "contact id is empty")
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            key(callPrefix+contactID, callStateSK),
-		ConsistentRead: aws.Bool(true),
-	})
+	item, err := s.liveItem(ctx, callPrefix+contactID, callStateSK, "get call log")
 	if err != nil {
-		return CallLogRecord{}, mapErr(err, "get call log")
+		return CallLogRecord{}, err
 	}
-	if len(out.Item) == 0 || expired(out.Item, s.now().Unix()) {
+	if item == nil {
 		return CallLogRecord{}, apperr.New(apperr.NotFound, "contact %s has no call log", contactID)
 	}
 	var it callLogItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return CallLogRecord{}, apperr.Wrap(apperr.Internal, err, "decode call log item")
 	}
 	rec := CallLogRecord{Version: it.Version}
@@ -150,19 +146,15 @@ func (s *Store) GetCallChain(ctx context.Context, root string) (CallChain, error
 	if root == "" {
 		return CallChain{}, apperr.New(apperr.Invalid, "root contact id is empty")
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            key(callPrefix+root, callChainSK),
-		ConsistentRead: aws.Bool(true),
-	})
+	item, err := s.liveItem(ctx, callPrefix+root, callChainSK, "get call chain")
 	if err != nil {
-		return CallChain{}, mapErr(err, "get call chain")
+		return CallChain{}, err
 	}
-	if len(out.Item) == 0 || expired(out.Item, s.now().Unix()) {
+	if item == nil {
 		return CallChain{Root: root}, nil
 	}
 	var it callChainItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return CallChain{}, apperr.Wrap(apperr.Internal, err, "decode call chain item")
 	}
 	it.CallChain.Root = root

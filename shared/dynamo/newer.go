@@ -53,25 +53,36 @@ func (s *Store) PutIfNewer(ctx context.Context, k Key, stamp int64, item any, ex
 	return true, nil
 }
 
+// liveItem reads the item at pk/sk with a consistent read; nil when it is absent or has
+// expired (DynamoDB deletes expired items only eventually). op names the read in errors.
+func (s *Store) liveItem(ctx context.Context, pk, sk, op string) (map[string]types.AttributeValue, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, mapErr(err, op)
+	}
+	if len(out.Item) == 0 || expired(out.Item, s.now().Unix()) {
+		return nil, nil
+	}
+	return out.Item, nil
+}
+
 // GetItem reads the item at k into out and returns its stamp. It returns apperr.NotFound when the
 // item is absent or has expired.
 func (s *Store) GetItem(ctx context.Context, k Key, out any) (int64, error) {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            key(k.PK, k.SK),
-		ConsistentRead: aws.Bool(true),
-	})
+	item, err := s.liveItem(ctx, k.PK, k.SK, "get item")
 	if err != nil {
-		return 0, mapErr(err, "get item")
+		return 0, err
 	}
-	if len(res.Item) == 0 || expired(res.Item, s.now().Unix()) {
+	if item == nil {
 		return 0, apperr.New(apperr.NotFound, "item %s/%s not found", k.PK, k.SK)
 	}
-	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+	if err := attributevalue.UnmarshalMap(item, out); err != nil {
 		return 0, apperr.Wrap(apperr.Internal, err, "decode item")
 	}
 	var stamp int64
-	if n, ok := res.Item[attrStamp]; ok {
+	if n, ok := item[attrStamp]; ok {
 		_ = attributevalue.Unmarshal(n, &stamp)
 	}
 	return stamp, nil

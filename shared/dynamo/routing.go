@@ -54,17 +54,15 @@ func (s *Store) GetRouting(ctx context.Context, caseID string) (RoutingRecord, e
 	if caseID == "" {
 		return RoutingRecord{}, apperr.New(apperr.Invalid, "case id is empty")
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: key(routePrefix+caseID, routeSK), ConsistentRead: aws.Bool(true),
-	})
+	item, err := s.liveItem(ctx, routePrefix+caseID, routeSK, "get routing entry")
 	if err != nil {
-		return RoutingRecord{}, mapErr(err, "get routing entry")
+		return RoutingRecord{}, err
 	}
-	if len(out.Item) == 0 || expired(out.Item, s.now().Unix()) {
+	if item == nil {
 		return RoutingRecord{}, apperr.New(apperr.NotFound, "case %s has no routing entry", caseID)
 	}
 	var it routingItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return RoutingRecord{}, apperr.Wrap(apperr.Internal, err, "decode routing item")
 	}
 	rec := RoutingRecord{Version: it.Version}
@@ -150,19 +148,17 @@ func (s *Store) RoutingTaskCase(ctx context.Context, contactID string) (string, 
 	if contactID == "" {
 		return "", apperr.New(apperr.Invalid, "contact id is empty")
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: key(routeTaskPrefix+contactID, routeTaskSK), ConsistentRead: aws.Bool(true),
-	})
+	item, err := s.liveItem(ctx, routeTaskPrefix+contactID, routeTaskSK, "get routing task")
 	if err != nil {
-		return "", mapErr(err, "get routing task")
+		return "", err
 	}
-	if len(out.Item) == 0 || expired(out.Item, s.now().Unix()) {
+	if item == nil {
 		return "", apperr.New(apperr.NotFound, "contact %s is not a routed task", contactID)
 	}
 	var it struct {
 		CaseID string `dynamodbav:"caseId"`
 	}
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 		return "", apperr.Wrap(apperr.Internal, err, "decode routing task")
 	}
 	return it.CaseID, nil
