@@ -56,21 +56,12 @@ func (s *Store) GetCallLog(ctx context.Context, contactID string) (CallLogRecord
 	if contactID == "" {
 		return CallLogRecord{}, apperr.New(apperr.Invalid, "contact id is empty")
 	}
-	item, err := s.liveItem(ctx, callPrefix+contactID, callStateSK, "get call log")
+	var rec CallLogRecord
+	v, err := s.getVersionedJSON(ctx, callPrefix+contactID, callStateSK, "state", &rec.State, "call log of contact "+contactID)
 	if err != nil {
 		return CallLogRecord{}, err
 	}
-	if item == nil {
-		return CallLogRecord{}, apperr.New(apperr.NotFound, "contact %s has no call log", contactID)
-	}
-	var it callLogItem
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		return CallLogRecord{}, apperr.Wrap(apperr.Internal, err, "decode call log item")
-	}
-	rec := CallLogRecord{Version: it.Version}
-	if err := json.Unmarshal([]byte(it.State), &rec.State); err != nil {
-		return CallLogRecord{}, apperr.Wrap(apperr.Internal, err, "stored call log of contact %s is corrupt", contactID)
-	}
+	rec.Version = v
 	rec.State.ContactID = contactID
 	return rec, nil
 }

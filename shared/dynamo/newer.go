@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -66,6 +67,34 @@ func (s *Store) liveItem(ctx context.Context, pk, sk, op string) (map[string]typ
 		return nil, nil
 	}
 	return out.Item, nil
+}
+
+// getVersionedJSON reads a live item that keeps its version in "version" and its state as JSON
+// text in attr, decoding the state into out, and returns the version. what names the state in
+// errors: apperr.NotFound "no <what> is stored" when the item is absent or expired,
+// apperr.Internal when it does not decode.
+func (s *Store) getVersionedJSON(ctx context.Context, pk, sk, attr string, out any, what string) (int64, error) {
+	item, err := s.liveItem(ctx, pk, sk, "get "+what)
+	if err != nil {
+		return 0, err
+	}
+	if item == nil {
+		return 0, apperr.New(apperr.NotFound, "no %s is stored", what)
+	}
+	var it struct {
+		Version int64 `dynamodbav:"version"`
+	}
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return 0, apperr.Wrap(apperr.Internal, err, "decode the item of %s", what)
+	}
+	text, ok := item[attr].(*types.AttributeValueMemberS)
+	if !ok {
+		return 0, apperr.New(apperr.Internal, "stored %s has no %s text", what, attr)
+	}
+	if err := json.Unmarshal([]byte(text.Value), out); err != nil {
+		return 0, apperr.Wrap(apperr.Internal, err, "stored %s is corrupt", what)
+	}
+	return it.Version, nil
 }
 
 // GetItem reads the item at k into out and returns its stamp. It returns apperr.NotFound when the

@@ -54,21 +54,12 @@ func (s *Store) GetRouting(ctx context.Context, caseID string) (RoutingRecord, e
 	if caseID == "" {
 		return RoutingRecord{}, apperr.New(apperr.Invalid, "case id is empty")
 	}
-	item, err := s.liveItem(ctx, routePrefix+caseID, routeSK, "get routing entry")
+	var rec RoutingRecord
+	v, err := s.getVersionedJSON(ctx, routePrefix+caseID, routeSK, "entry", &rec.Entry, "routing entry of case "+caseID)
 	if err != nil {
 		return RoutingRecord{}, err
 	}
-	if item == nil {
-		return RoutingRecord{}, apperr.New(apperr.NotFound, "case %s has no routing entry", caseID)
-	}
-	var it routingItem
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-		return RoutingRecord{}, apperr.Wrap(apperr.Internal, err, "decode routing item")
-	}
-	rec := RoutingRecord{Version: it.Version}
-	if err := json.Unmarshal([]byte(it.Entry), &rec.Entry); err != nil {
-		return RoutingRecord{}, apperr.Wrap(apperr.Internal, err, "routing entry of case %s is corrupt", caseID)
-	}
+	rec.Version = v
 	return rec, nil
 }
 
