@@ -85,19 +85,7 @@ func TestParseSession(t *testing.T) {
 			t.Fatalf("WithDefaults changed a complete section:\n%s", asJSON(t, got))
 		}
 	})
-	t.Run("encoding and parsing again is lossless", func(t *testing.T) {
-		b, err := json.Marshal(doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		again, err := config.Parse(b)
-		if err != nil {
-			t.Fatalf("Parse(Marshal(doc)): %v %v", err, apperr.ProblemsOf(err))
-		}
-		if !reflect.DeepEqual(again, doc) {
-			t.Fatalf("round trip changed the document:\n%s", asJSON(t, again.Session))
-		}
-	})
+	t.Run("encoding and parsing again is lossless", func(t *testing.T) { checkRoundTrip(t, doc) })
 	t.Run("no session section leaves the field nil and omits it", func(t *testing.T) {
 		doc, err := config.Parse([]byte(`{"schemaVersion": 1}`))
 		if err != nil || doc.Session != nil {
@@ -340,6 +328,22 @@ func TestSessionDocumentCompiles(t *testing.T) {
 	doc.Session.Targets.Connect.OnLogoutStatus = "Nope"
 	if _, problems := rules.Compile(doc); len(problems) != 1 || problems[0].Path != "$.session.targets.connect.onLogoutStatus" {
 		t.Fatalf("rules.Compile problems = %v, want the session one", problems)
+	}
+}
+
+// checkRoundTrip checks that doc encodes to JSON that parses back to doc.
+func checkRoundTrip(t *testing.T, doc config.Document) {
+	t.Helper()
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := config.Parse(b)
+	if err != nil {
+		t.Fatalf("Parse(Marshal(doc)): %v %v", err, apperr.ProblemsOf(err))
+	}
+	if !reflect.DeepEqual(again, doc) {
+		t.Fatalf("round trip changed the document:\n got %s\nwant %s", asJSON(t, again), asJSON(t, doc))
 	}
 }
 
