@@ -51,11 +51,7 @@ func ContactDispatcher(ctx context.Context, d *runtime.Deps, numbers calllogsync
 // contactHandlers builds the consumers of contact events, in the order they run. Each is one
 // entry: a new consumer is one more line here, not another function.
 func contactHandlers(ctx context.Context, d *runtime.Deps, configs *engine.ConfigSource, numbers calllogsync.Numbers) ([]contactdispatch.Handler, error) {
-	sf, err := Salesforce(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := engineWith(d, sf)
+	sf, eng, err := salesforceAndEngine(ctx, d)
 	if err != nil {
 		return nil, err
 	}

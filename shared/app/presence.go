@@ -51,11 +51,22 @@ func Connect(d *runtime.Deps) (*connect.Client, error) {
 
 // Engine builds the presence engine over the table and both systems' clients.
 func Engine(ctx context.Context, d *runtime.Deps) (*engine.Engine, error) {
+	_, eng, err := salesforceAndEngine(ctx, d)
+	return eng, err
+}
+
+// salesforceAndEngine builds the Salesforce client and the presence engine over it, for the
+// services that use both.
+func salesforceAndEngine(ctx context.Context, d *runtime.Deps) (*salesforce.Client, *engine.Engine, error) {
 	sf, err := Salesforce(ctx, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return engineWith(d, sf)
+	eng, err := engineWith(d, sf)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sf, eng, nil
 }
 
 // engineWith builds the presence engine over an existing Salesforce client.

@@ -21,11 +21,7 @@ import (
 // RoutingService builds case routing over both systems' clients and the presence engine (whose
 // identity links name the agent's Salesforce user).
 func RoutingService(ctx context.Context, d *runtime.Deps) (*routingsync.Service, error) {
-	sf, err := Salesforce(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := engineWith(d, sf)
+	sf, eng, err := salesforceAndEngine(ctx, d)
 	if err != nil {
 		return nil, err
 	}

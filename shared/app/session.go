@@ -25,11 +25,7 @@ import (
 
 // SessionService builds the session-driven availability service over the presence engine.
 func SessionService(ctx context.Context, d *runtime.Deps) (*sessionsync.Service, error) {
-	sf, err := Salesforce(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := engineWith(d, sf)
+	sf, eng, err := salesforceAndEngine(ctx, d)
 	if err != nil {
 		return nil, err
 	}

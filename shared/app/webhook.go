@@ -20,11 +20,7 @@ func SalesforceWebhook(ctx context.Context, d *runtime.Deps) (http.Handler, erro
 	if d.Env.WebhookSecretARN == "" {
 		return nil, fmt.Errorf("missing environment variable %s", runtime.EnvWebhookSecretARN)
 	}
-	sf, err := Salesforce(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := engineWith(d, sf)
+	sf, eng, err := salesforceAndEngine(ctx, d)
 	if err != nil {
 		return nil, err
 	}
