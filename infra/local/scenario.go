@@ -333,38 +333,14 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 	ok := everyone || needsAgent()
 	switch {
 	case w.Sweep != nil:
-		if !*w.Sweep {
-			probs.add(path+".sweep", "must be true (leave the step out for no sweep)")
-			ok = false
-		}
 		st.Sweep = true
-		if w.Agent != "" {
-			probs.add(path+".agent", "a sweep covers every agent; leave agent out")
-			ok = false
-		}
-		return st, ok
+		return st, checkWholeRun(*w.Sweep, w.Agent, path, "sweep", "sweep", "a sweep covers every agent", probs) && ok
 	case w.Poll != nil:
-		if !*w.Poll {
-			probs.add(path+".poll", "must be true (leave the step out for no poll)")
-			ok = false
-		}
 		st.Poll = true
-		if w.Agent != "" {
-			probs.add(path+".agent", "a session poll covers every relevant user; leave agent out")
-			ok = false
-		}
-		return st, ok
+		return st, checkWholeRun(*w.Poll, w.Agent, path, "poll", "poll", "a session poll covers every relevant user", probs) && ok
 	case w.CaseSweep != nil:
-		if !*w.CaseSweep {
-			probs.add(path+".caseSweep", "must be true (leave the step out for no case sweep)")
-			ok = false
-		}
 		st.CaseSweep = true
-		if w.Agent != "" {
-			probs.add(path+".agent", "a case sweep covers every monitored queue; leave agent out")
-			ok = false
-		}
-		return st, ok
+		return st, checkWholeRun(*w.CaseSweep, w.Agent, path, "caseSweep", "case sweep", "a case sweep covers every monitored queue", probs) && ok
 	case w.Case != nil:
 		if !w.Case.needsAgent() && w.Agent != "" {
 			probs.add(path+".agent", "Email-to-Case creates cases and customer emails; leave agent out")
@@ -392,6 +368,21 @@ func parseStep(raw json.RawMessage, path, defaultAgent string, probs *scenarioPr
 }
 
 // checkConnectAction checks a step's connect action and fills its defaults.
+// checkWholeRun checks a step that runs over everyone (a sweep or a poll): its field must be
+// true, and it names no agent.
+func checkWholeRun(set bool, agent, path, field, what, covers string, probs *scenarioProblems) bool {
+	ok := true
+	if !set {
+		probs.add(path+"."+field, "must be true (leave the step out for no %s)", what)
+		ok = false
+	}
+	if agent != "" {
+		probs.add(path+".agent", "%s; leave agent out", covers)
+		ok = false
+	}
+	return ok
+}
+
 func checkConnectAction(a *connectStepAction, path string, probs *scenarioProblems) bool {
 	if !oneAction(setFields(a), a, path, probs) {
 		return false
